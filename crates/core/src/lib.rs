@@ -1,0 +1,13 @@
+//! Foundation shared by every crate of TikTok Shop for PlentyONE.
+//!
+//! - [`error`]: the one error type, with a stable [`ErrorCode`] string for every failure a caller can act on;
+//! - [`secret`]: secrets that never show up in `Debug`, logs or error messages;
+//! - [`seal`]: AES-256-GCM sealing of tokens at rest, with a key ring for rotation.
+
+pub mod error;
+pub mod seal;
+pub mod secret;
+
+pub use error::{Error, ErrorCode, Result};
+pub use seal::KeyRing;
+pub use secret::{ExposeSecret, SecretString};
