@@ -1,1 +1,2 @@
-//! placeholder
+//! TikTok Shop Open API (202309+, and legacy signing).
+pub mod model;
