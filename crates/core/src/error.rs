@@ -189,7 +189,8 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("code", &self.code.as_str()).field("message", &self.message);
+        d.field("code", &self.code.as_str())
+            .field("message", &self.message);
         if let Some(v) = self.tiktok_code {
             d.field("tiktok_code", &v);
         }
@@ -214,7 +215,9 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -237,9 +240,13 @@ mod tests {
 
     #[test]
     fn display_adds_request_id_and_invalid_argument_names_the_field() {
-        let e = Error::invalid_argument("query.page_size", "must be between 1 and 100").with_request_id("2024ABC");
+        let e = Error::invalid_argument("query.page_size", "must be between 1 and 100")
+            .with_request_id("2024ABC");
         assert_eq!(e.code(), ErrorCode::InvalidArgument);
         assert_eq!(e.field.as_deref(), Some("query.page_size"));
-        assert_eq!(e.to_string(), "`query.page_size`: must be between 1 and 100 (request_id 2024ABC)");
+        assert_eq!(
+            e.to_string(),
+            "`query.page_size`: must be between 1 and 100 (request_id 2024ABC)"
+        );
     }
 }

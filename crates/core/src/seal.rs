@@ -39,7 +39,9 @@ pub struct KeyRing {
 
 impl fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyRing").field("key_ids", &self.key_ids()).finish()
+        f.debug_struct("KeyRing")
+            .field("key_ids", &self.key_ids())
+            .finish()
     }
 }
 
@@ -68,7 +70,9 @@ impl KeyRing {
                 Some(id) => {
                     let valid = !id.is_empty()
                         && id.len() <= 32
-                        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                        && id
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
                     if !valid {
                         return Err(key_error(format!(
                             "entry {position} has an invalid key id; use 1-32 of [A-Za-z0-9_-]"
@@ -135,7 +139,9 @@ impl KeyRing {
                 self.key_ids().join(", ")
             ))
         })?;
-        let blob = URL_SAFE_NO_PAD.decode(body).map_err(|_| open_error("sealed data is not base64url"))?;
+        let blob = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| open_error("sealed data is not base64url"))?;
         if blob.len() < NONCE_LEN + TAG_LEN {
             return Err(open_error("sealed data is truncated"));
         }
@@ -176,12 +182,18 @@ fn decode_key(text: &str) -> Option<Zeroizing<Vec<u8>>> {
 }
 
 fn key_error(message: impl fmt::Display) -> Error {
-    Error::new(ErrorCode::SealKeyInvalid, format!("TIKTOK_SHOP_ENCRYPTION_KEY: {message}"))
-        .with_field("TIKTOK_SHOP_ENCRYPTION_KEY")
+    Error::new(
+        ErrorCode::SealKeyInvalid,
+        format!("TIKTOK_SHOP_ENCRYPTION_KEY: {message}"),
+    )
+    .with_field("TIKTOK_SHOP_ENCRYPTION_KEY")
 }
 
 fn open_error(message: impl fmt::Display) -> Error {
-    Error::new(ErrorCode::SealOpenFailed, format!("cannot open sealed secret: {message}"))
+    Error::new(
+        ErrorCode::SealOpenFailed,
+        format!("cannot open sealed secret: {message}"),
+    )
 }
 
 #[cfg(test)]
@@ -202,7 +214,10 @@ mod tests {
         let sealed = r.seal_str("TTP_access_token", "shop:1:access");
         assert!(sealed.starts_with("v1.main."), "{sealed}");
         assert!(!sealed.contains("TTP_access_token"));
-        assert_eq!(&*r.open_str(&sealed, "shop:1:access").unwrap(), "TTP_access_token");
+        assert_eq!(
+            &*r.open_str(&sealed, "shop:1:access").unwrap(),
+            "TTP_access_token"
+        );
         // a random nonce: sealing twice never gives the same text
         assert_ne!(sealed, r.seal_str("TTP_access_token", "shop:1:access"));
     }
@@ -215,7 +230,10 @@ mod tests {
         assert_eq!(err.code(), ErrorCode::SealOpenFailed);
 
         let other = ring(&format!("a:{K2}"));
-        assert_eq!(other.open_str(&sealed, "shop:1:access").unwrap_err().code(), ErrorCode::SealOpenFailed);
+        assert_eq!(
+            other.open_str(&sealed, "shop:1:access").unwrap_err().code(),
+            ErrorCode::SealOpenFailed
+        );
 
         let missing = ring(&format!("b:{K2}"));
         let err = missing.open_str(&sealed, "shop:1:access").unwrap_err();
@@ -225,8 +243,14 @@ mod tests {
         let last = chars.len() - 3;
         chars[last] = if chars[last] == 'A' { 'B' } else { 'A' };
         let tampered: String = chars.into_iter().collect();
-        assert_eq!(r.open_str(&tampered, "shop:1:access").unwrap_err().code(), ErrorCode::SealOpenFailed);
-        assert_eq!(r.open_str("plaintext", "x").unwrap_err().code(), ErrorCode::SealOpenFailed);
+        assert_eq!(
+            r.open_str(&tampered, "shop:1:access").unwrap_err().code(),
+            ErrorCode::SealOpenFailed
+        );
+        assert_eq!(
+            r.open_str("plaintext", "x").unwrap_err().code(),
+            ErrorCode::SealOpenFailed
+        );
     }
 
     #[test]
