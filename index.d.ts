@@ -9,5 +9,296 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * Issues and checks OAuth `state` values: signed, short-lived, single use within this process
+ * (the durable store extends single use across instances).
+ */
+export declare class OAuthStates {
+  constructor(options: OAuthStatesOptions)
+  /** A new state for one authorize redirect. `now` (Unix seconds) is for tests. */
+  issue(now?: number | undefined | null): IssuedOAuthState
+  /**
+   * Checks a state from the callback and uses it up. Throws `TTS_STATE_INVALID`,
+   * `TTS_STATE_EXPIRED` or `TTS_STATE_REUSED`.
+   */
+  verify(state: string, now?: number | undefined | null): VerifiedOAuthState
+}
+
+/** AES-256-GCM sealing with a key ring: the first key seals, every key opens. */
+export declare class Sealer {
+  /** `keys`: the value of `TIKTOK_SHOP_ENCRYPTION_KEY`: `[id:]base64key[,[id:]base64key...]`. */
+  constructor(keys: string)
+  /** Ids of the keys; the sealing key first. */
+  get keyIds(): Array<string>
+  /** Seals `plaintext`, binding `associatedData` (needed again to open; e.g. `shop:123:access_token`). */
+  seal(plaintext: string, associatedData: string): string
+  /**
+   * Opens sealed text; throws `TTS_SEAL_OPEN_FAILED` for a wrong key, other associated data or
+   * altered text.
+   */
+  open(sealed: string, associatedData: string): string
+  /** True when `sealed` was sealed with a key other than the current sealing key. */
+  needsReseal(sealed: string): boolean
+}
+
+/** A shop the seller authorized. */
+export interface AuthorizedShopInfo {
+  id: string
+  name: string
+  region: string
+  /** `CROSS_BORDER` or `LOCAL`. */
+  sellerType: string
+  /** Pass as `shop_cipher`. */
+  cipher: string
+  code: string
+}
+
+/** The seller-facing authorize URL. */
+export declare function authorizeUrl(input: AuthorizeUrlInput): string
+
+/** Inputs of `authorizeUrl`. */
+export interface AuthorizeUrlInput {
+  /** The app's service id (shown under the app name in Partner Center; not the app key). */
+  serviceId: string
+  /** From `OAuthStates.issue()`. */
+  state: string
+  /** `US` or `ROW` (default `ROW`); picks the authorize host. */
+  region?: string
+  /** Overrides the authorize host (e.g. the sandbox). */
+  authorizeBase?: string
+}
+
+/**
+ * Builds the exact request to send for an operation: common parameters, `shop_cipher` where the
+ * operation takes it, the token header and the signature.
+ */
+export declare function buildRequest(input: BuildRequestInput): BuiltRequestInfo
+
+/** Inputs of `buildRequest`. */
+export interface BuildRequestInput {
+  /** Operation id from `operations()`, e.g. `orders.search`. */
+  operation: string
+  appKey: string
+  appSecret: string
+  /** API origin; default `https://open-api.tiktokglobalshop.com` (point it at the sandbox in tests). */
+  apiBase?: string
+  /** Values of the `{param}` placeholders in the operation's path. */
+  pathParams?: Record<string, string>
+  /** Operation parameters (not `app_key`, `timestamp`, `sign`, `shop_cipher`). */
+  query?: Record<string, string | Array<string>>
+  /** JSON body bytes (or, for uploads, the complete multipart body). */
+  body?: Buffer | string
+  /** Required for multipart bodies: `multipart/form-data; boundary=…`. */
+  contentType?: string
+  /** Added only where the operation takes it. */
+  shopCipher?: string
+  accessToken?: string
+  /** Unix seconds; default now. */
+  timestamp?: number
+}
+
+/** A request ready to send. */
+export interface BuiltRequestInfo {
+  method: string
+  /** Absolute URL with the signed, percent-encoded query. */
+  url: string
+  /** `content-type` and, when a token was given, `x-tts-access-token`. */
+  headers: Record<string, string>
+  body?: Buffer
+}
+
+/** A documented error code. */
+export interface ErrorCodeInfo {
+  code: string
+  summary: string
+}
+
+/** Every error `code` the package can throw, with what it means. */
+export declare function errorCodes(): Array<ErrorCodeInfo>
+
+/**
+ * `GET /api/v2/token/get`: the callback's auth code → tokens. Rejects with `TTS_AUTH_CODE_INVALID`
+ * for a used or expired code.
+ */
+export declare function exchangeAuthCode(input: ExchangeAuthCodeInput): Promise<Tokens>
+
+/** Inputs of `exchangeAuthCode`. */
+export interface ExchangeAuthCodeInput {
+  appKey: string
+  appSecret: string
+  /** The `code` query parameter of the callback. */
+  authCode: string
+  /** Default `https://auth.tiktok-shops.com`. */
+  authBase?: string
+}
+
 /** A fresh random 32-byte key in base64, for `TIKTOK_SHOP_ENCRYPTION_KEY`. */
 export declare function generateEncryptionKey(): string
+
+/** `GET /authorization/202309/shops`: the shops the token may act for, with their ciphers. */
+export declare function getAuthorizedShops(input: GetAuthorizedShopsInput): Promise<Array<AuthorizedShopInfo>>
+
+/** Inputs of `getAuthorizedShops`. */
+export interface GetAuthorizedShopsInput {
+  appKey: string
+  appSecret: string
+  accessToken: string
+  /** Default `https://open-api.tiktokglobalshop.com`. */
+  apiBase?: string
+}
+
+/** A freshly issued state. */
+export interface IssuedOAuthState {
+  state: string
+  /** Unix seconds. */
+  expiresAt: number
+}
+
+/** Options of `OAuthStates`. */
+export interface OAuthStatesOptions {
+  /**
+   * Keys the state MAC is derived from (HKDF); the first signs, all verify. Usually the app secret,
+   * or dedicated keys listed before it during a rotation.
+   */
+  secrets: Array<string>
+  /** Lifetime of a state in seconds (30-3600, default 600). */
+  ttlSeconds?: number
+}
+
+/** One row of the operation table. */
+export interface OperationInfo {
+  id: string
+  method: string
+  path: string
+  version: string
+  takesShopCipher: boolean
+  /** `safe`, `idempotency-key-query`, `idempotency-key-body` or `unsafe`. */
+  retry: string
+  /** `none`, `json` or `multipart`. */
+  body: string
+  pathParams: Array<string>
+  minPageSize?: number
+  maxPageSize?: number
+}
+
+/** The operation table: every TikTok Shop call this package makes. */
+export declare function operations(): Array<OperationInfo>
+
+/**
+ * Verifies the signature, then parses the body into a notification. Throws `TTS_SIGNATURE_INVALID`,
+ * `TTS_WEBHOOK_RAW_BODY_REQUIRED` or `TTS_WEBHOOK_PAYLOAD_INVALID`.
+ */
+export declare function parseWebhook(input: WebhookInput): WebhookNotification
+
+/**
+ * `GET /api/v2/token/refresh`. The old access token stops working. Rejects with
+ * `TTS_REAUTHORIZATION_REQUIRED` when the seller must connect again.
+ */
+export declare function refreshAccessToken(input: RefreshAccessTokenInput): Promise<Tokens>
+
+/** Inputs of `refreshAccessToken`. */
+export interface RefreshAccessTokenInput {
+  appKey: string
+  appSecret: string
+  refreshToken: string
+  /** Default `https://auth.tiktok-shops.com`. */
+  authBase?: string
+}
+
+/**
+ * The string that is wrapped in the secret and MACed, for debugging a signature mismatch. It holds no
+ * secret but does hold the body: don't log it by default.
+ */
+export declare function signatureBaseString(input: SignRequestInput): string
+
+/** The `sign` query parameter (64 lowercase hex characters) for a request. */
+export declare function signRequest(input: SignRequestInput): string
+
+/** What `signRequest` signs. */
+export interface SignRequestInput {
+  appSecret: string
+  /** The request path only, e.g. `/order/202309/orders/search`. */
+  path: string
+  /**
+   * Query parameters as sent (decoded values). Arrays are comma-joined. `sign` and `access_token`
+   * are ignored.
+   */
+  query?: Record<string, string | Array<string>>
+  /** The exact body bytes sent (a Buffer, or a string taken as UTF-8). */
+  body?: Buffer | string
+  /** The request's Content-Type; `multipart/form-data` bodies are not signed. */
+  contentType?: string
+  /** Legacy (pre-202309) signing: the body is never signed (also implied by paths under `/api/`). */
+  legacy?: boolean
+}
+
+/** The `Authorization` header TikTok would send for a body: for your own tests. */
+export declare function signWebhook(input: SignWebhookInput): string
+
+/** Inputs of `signWebhook`. */
+export interface SignWebhookInput {
+  appKey: string
+  appSecret: string
+  rawBody: Buffer | Uint8Array | string
+}
+
+/** Tokens of a shop authorization. */
+export interface Tokens {
+  accessToken: string
+  /** Absolute Unix seconds. */
+  accessTokenExpireIn: number
+  refreshToken: string
+  /** Absolute Unix seconds. */
+  refreshTokenExpireIn: number
+  openId: string
+  sellerName: string
+  sellerBaseRegion: string
+  /** 0 seller, 1 creator, 3 partner. */
+  userType: number
+  grantedScopes: Array<string>
+}
+
+/** A state that verified (and is now used up). */
+export interface VerifiedOAuthState {
+  issuedAt: number
+  expiresAt: number
+}
+
+/**
+ * True when the `Authorization` header is TikTok's signature of the raw body
+ * (HMAC-SHA256(app secret, app key + raw body), constant-time compare).
+ */
+export declare function verifyWebhook(input: WebhookInput): boolean
+
+/**
+ * Inputs of `verifyWebhook` / `parseWebhook`. (Read field by field, so that a parsed object passed
+ * as `rawBody` gets its own error instead of a type error.)
+ */
+export interface WebhookInput {
+  appKey: string
+  /** The app secret TikTok signs with. */
+  appSecret?: string
+  /** Several secrets (rotation): the signature may match any of them. */
+  appSecrets?: Array<string>
+  /** The `Authorization` request header. */
+  authorization?: string
+  /** The body exactly as received: a Buffer (or Uint8Array), or the raw text. Never `JSON.parse`d. */
+  rawBody: Buffer | Uint8Array | string
+}
+
+/** A verified webhook notification. */
+export interface WebhookNotification {
+  /** The topic number. */
+  type: number
+  /** `ORDER_STATUS_CHANGE`, ... or `UNKNOWN` for a topic this version does not know. */
+  eventType: string
+  notificationId: string
+  shopId: string
+  /** Unix seconds. */
+  timestamp: number
+  /**
+   * The topic's data: typed and normalized (ids as strings) for documented shapes, as received
+   * otherwise.
+   */
+  data: any
+}

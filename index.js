@@ -835,4 +835,18 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.OAuthStates = nativeBinding.OAuthStates
+module.exports.Sealer = nativeBinding.Sealer
+module.exports.authorizeUrl = nativeBinding.authorizeUrl
+module.exports.buildRequest = nativeBinding.buildRequest
+module.exports.errorCodes = nativeBinding.errorCodes
+module.exports.exchangeAuthCode = nativeBinding.exchangeAuthCode
 module.exports.generateEncryptionKey = nativeBinding.generateEncryptionKey
+module.exports.getAuthorizedShops = nativeBinding.getAuthorizedShops
+module.exports.operations = nativeBinding.operations
+module.exports.parseWebhook = nativeBinding.parseWebhook
+module.exports.refreshAccessToken = nativeBinding.refreshAccessToken
+module.exports.signatureBaseString = nativeBinding.signatureBaseString
+module.exports.signRequest = nativeBinding.signRequest
+module.exports.signWebhook = nativeBinding.signWebhook
+module.exports.verifyWebhook = nativeBinding.verifyWebhook

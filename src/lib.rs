@@ -1,10 +1,9 @@
 #![deny(clippy::all)]
-//! Node binding. Converts JS values to Rust and back and maps errors to stable codes; no logic lives here.
+//! Node binding of TikTok Shop for PlentyONE. Each module converts JS values to the Rust core's types
+//! and back, and maps the core's errors to JS errors with a stable `code`; no logic lives here.
 
-use napi_derive::napi;
-
-/// A fresh random 32-byte key in base64, for `TIKTOK_SHOP_ENCRYPTION_KEY`.
-#[napi]
-pub fn generate_encryption_key() -> String {
-    tts_core::KeyRing::generate_key()
-}
+mod errors;
+mod oauth;
+mod protocol;
+mod secrets;
+mod webhook;

@@ -1,0 +1,58 @@
+// Compiled with `tsc --strict` in the test run: the generated typings must describe real usage, and
+// reject wrong usage (each @ts-expect-error must stay an error).
+import {
+  authorizeUrl,
+  buildRequest,
+  errorCodes,
+  exchangeAuthCode,
+  generateEncryptionKey,
+  getAuthorizedShops,
+  OAuthStates,
+  operations,
+  parseWebhook,
+  refreshAccessToken,
+  Sealer,
+  signRequest,
+  signWebhook,
+  verifyWebhook,
+  type AuthorizedShopInfo,
+  type Tokens,
+  type WebhookNotification,
+} from '../index.js'
+
+const sign: string = signRequest({ appSecret: 's', path: '/seller/202309/shops', query: { app_key: 'k', ids: ['1', '2'] } })
+const built = buildRequest({ operation: 'orders.search', appKey: 'k', appSecret: 's', body: Buffer.from('{}'), timestamp: 1 })
+const url: string = built.url
+const method: string = built.method
+const headers: Record<string, string> = built.headers
+
+const states = new OAuthStates({ secrets: ['s'], ttlSeconds: 600 })
+const { state, expiresAt } = states.issue()
+const redirect: string = authorizeUrl({ serviceId: '1', state, region: 'US' })
+
+async function connect(): Promise<string> {
+  const tokens: Tokens = await exchangeAuthCode({ appKey: 'k', appSecret: 's', authCode: 'c' })
+  const refreshed: Tokens = await refreshAccessToken({ appKey: 'k', appSecret: 's', refreshToken: tokens.refreshToken })
+  const shops: AuthorizedShopInfo[] = await getAuthorizedShops({ appKey: 'k', appSecret: 's', accessToken: refreshed.accessToken })
+  return shops[0]?.cipher ?? ''
+}
+
+const rawBody = Buffer.from('{}')
+const ok: boolean = verifyWebhook({ appKey: 'k', appSecret: 's', authorization: signWebhook({ appKey: 'k', appSecret: 's', rawBody }), rawBody })
+const event: WebhookNotification = parseWebhook({ appKey: 'k', appSecrets: ['a', 'b'], authorization: 'x', rawBody: 'text' })
+const topic: number = event.type
+
+const sealer = new Sealer(generateEncryptionKey())
+const sealed: string = sealer.seal('token', 'shop:1:access_token')
+const ids: string[] = sealer.keyIds
+const codes: string[] = errorCodes().map((c) => c.code)
+const opIds: string[] = operations().map((o) => o.id)
+
+// @ts-expect-error appSecret is required
+signRequest({ path: '/x' })
+// @ts-expect-error a parsed object is not a raw body
+verifyWebhook({ appKey: 'k', appSecret: 's', authorization: 'x', rawBody: { type: 1 } })
+// @ts-expect-error timestamp is a number of seconds
+buildRequest({ operation: 'orders.search', appKey: 'k', appSecret: 's', timestamp: '1' })
+
+export { sign, url, method, headers, expiresAt, redirect, connect, ok, topic, sealed, ids, codes, opIds }

@@ -1,0 +1,234 @@
+//! Request signing, request building and the operation table.
+
+use std::collections::HashMap;
+
+use napi::Env;
+use napi::bindgen_prelude::{Buffer, Either};
+use napi_derive::napi;
+use tts_core::secret::secret;
+use tts_tiktok::operations::{BodyKind, KeyLocation, OPERATIONS, Operation, RetrySafety, ShopCipher};
+use tts_tiktok::request::{AppCredentials, DEFAULT_API_BASE, RequestBody, RequestParts, build_request};
+use tts_tiktok::sign::{QueryValue, SignInput, base_string, sign};
+
+use crate::errors::{check, invalid, now_unix};
+
+/// What `signRequest` signs.
+#[napi(object)]
+pub struct SignRequestInput {
+    pub app_secret: String,
+    /// The request path only, e.g. `/order/202309/orders/search`.
+    pub path: String,
+    /// Query parameters as sent (decoded values). Arrays are comma-joined. `sign` and `access_token`
+    /// are ignored.
+    pub query: Option<HashMap<String, Either<String, Vec<String>>>>,
+    /// The exact body bytes sent (a Buffer, or a string taken as UTF-8).
+    pub body: Option<Either<Buffer, String>>,
+    /// The request's Content-Type; `multipart/form-data` bodies are not signed.
+    pub content_type: Option<String>,
+    /// Legacy (pre-202309) signing: the body is never signed (also implied by paths under `/api/`).
+    pub legacy: Option<bool>,
+}
+
+fn query_of(query: Option<HashMap<String, Either<String, Vec<String>>>>) -> Vec<(String, QueryValue)> {
+    let mut out: Vec<(String, QueryValue)> = query
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Either::A(one) => QueryValue::One(one),
+                Either::B(many) => QueryValue::Many(many),
+            };
+            (k, value)
+        })
+        .collect();
+    // Objects cross the boundary as unordered maps; sort so URLs are reproducible.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn body_bytes(body: &Option<Either<Buffer, String>>) -> Option<&[u8]> {
+    body.as_ref().map(|b| match b {
+        Either::A(buf) => &buf[..],
+        Either::B(text) => text.as_bytes(),
+    })
+}
+
+fn with_sign_input<T>(input: &SignRequestInput, f: impl FnOnce(&SignInput<'_>) -> T) -> T {
+    let query = query_of(input.query.clone());
+    f(&SignInput {
+        path: &input.path,
+        query: &query,
+        body: body_bytes(&input.body),
+        content_type: input.content_type.as_deref(),
+        legacy: input.legacy.unwrap_or(false),
+    })
+}
+
+/// The `sign` query parameter (64 lowercase hex characters) for a request.
+#[napi]
+pub fn sign_request(env: Env, input: SignRequestInput) -> napi::Result<String> {
+    if input.app_secret.is_empty() {
+        return Err(invalid(&env, "appSecret", "must not be empty"));
+    }
+    if !input.path.starts_with('/') {
+        return Err(invalid(
+            &env,
+            "path",
+            "must be the request path starting with `/`, without host or query",
+        ));
+    }
+    Ok(with_sign_input(&input, |s| sign(&input.app_secret, s)))
+}
+
+/// The string that is wrapped in the secret and MACed, for debugging a signature mismatch. It holds no
+/// secret but does hold the body: don't log it by default.
+#[napi]
+pub fn signature_base_string(input: SignRequestInput) -> String {
+    with_sign_input(&input, |s| String::from_utf8_lossy(&base_string(s)).into_owned())
+}
+
+/// Inputs of `buildRequest`.
+#[napi(object)]
+pub struct BuildRequestInput {
+    /// Operation id from `operations()`, e.g. `orders.search`.
+    pub operation: String,
+    pub app_key: String,
+    pub app_secret: String,
+    /// API origin; default `https://open-api.tiktokglobalshop.com` (point it at the sandbox in tests).
+    pub api_base: Option<String>,
+    /// Values of the `{param}` placeholders in the operation's path.
+    pub path_params: Option<HashMap<String, String>>,
+    /// Operation parameters (not `app_key`, `timestamp`, `sign`, `shop_cipher`).
+    pub query: Option<HashMap<String, Either<String, Vec<String>>>>,
+    /// JSON body bytes (or, for uploads, the complete multipart body).
+    pub body: Option<Either<Buffer, String>>,
+    /// Required for multipart bodies: `multipart/form-data; boundary=…`.
+    pub content_type: Option<String>,
+    /// Added only where the operation takes it.
+    pub shop_cipher: Option<String>,
+    pub access_token: Option<String>,
+    /// Unix seconds; default now.
+    pub timestamp: Option<i64>,
+}
+
+/// A request ready to send.
+#[napi(object)]
+pub struct BuiltRequestInfo {
+    pub method: String,
+    /// Absolute URL with the signed, percent-encoded query.
+    pub url: String,
+    /// `content-type` and, when a token was given, `x-tts-access-token`.
+    pub headers: HashMap<String, String>,
+    pub body: Option<Buffer>,
+}
+
+/// Builds the exact request to send for an operation: common parameters, `shop_cipher` where the
+/// operation takes it, the token header and the signature.
+#[napi(js_name = "buildRequest")]
+pub fn build_signed_request(env: Env, input: BuildRequestInput) -> napi::Result<BuiltRequestInfo> {
+    let Some(operation) = Operation::find(&input.operation) else {
+        return Err(invalid(
+            &env,
+            "operation",
+            "is not an operation id; see operations()",
+        ));
+    };
+    let app = check(&env, AppCredentials::new(input.app_key, secret(input.app_secret)))?;
+    let token = input.access_token.map(secret);
+    let path_params: Vec<(String, String)> = input.path_params.unwrap_or_default().into_iter().collect();
+    let path_refs: Vec<(&str, &str)> = path_params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let body = body_bytes(&input.body)
+        .map(<[u8]>::to_vec)
+        .map(|bytes| match operation.body {
+            BodyKind::Multipart => RequestBody::Multipart {
+                content_type: input.content_type.clone().unwrap_or_default(),
+                bytes,
+            },
+            _ => RequestBody::Json(bytes),
+        });
+    let query = query_of(input.query);
+    let built = check(
+        &env,
+        build_request(
+            input.api_base.as_deref().unwrap_or(DEFAULT_API_BASE),
+            &app,
+            RequestParts {
+                operation,
+                path_params: &path_refs,
+                query: &query,
+                body,
+                shop_cipher: input.shop_cipher.as_deref(),
+                access_token: token.as_ref(),
+                now: input.timestamp.unwrap_or_else(now_unix),
+            },
+        ),
+    )?;
+    let mut headers = HashMap::new();
+    if let Some(ct) = built.content_type {
+        headers.insert("content-type".to_string(), ct);
+    }
+    if let Some(token) = &built.access_token {
+        use tts_core::ExposeSecret;
+        headers.insert(
+            tts_tiktok::request::ACCESS_TOKEN_HEADER.to_string(),
+            token.expose_secret().to_string(),
+        );
+    }
+    Ok(BuiltRequestInfo {
+        method: built.method.to_string(),
+        url: built.url,
+        headers,
+        body: built.body.map(Buffer::from),
+    })
+}
+
+/// One row of the operation table.
+#[napi(object)]
+pub struct OperationInfo {
+    pub id: String,
+    pub method: String,
+    pub path: String,
+    pub version: String,
+    pub takes_shop_cipher: bool,
+    /// `safe`, `idempotency-key-query`, `idempotency-key-body` or `unsafe`.
+    pub retry: String,
+    /// `none`, `json` or `multipart`.
+    pub body: String,
+    pub path_params: Vec<String>,
+    pub min_page_size: Option<u32>,
+    pub max_page_size: Option<u32>,
+}
+
+/// The operation table: every TikTok Shop call this package makes.
+#[napi]
+pub fn operations() -> Vec<OperationInfo> {
+    OPERATIONS
+        .iter()
+        .map(|op| OperationInfo {
+            id: op.id.to_string(),
+            method: op.method.as_str().to_string(),
+            path: op.path.to_string(),
+            version: op.version().to_string(),
+            takes_shop_cipher: op.shop_cipher == ShopCipher::Takes,
+            retry: match op.retry {
+                RetrySafety::Safe => "safe",
+                RetrySafety::WithIdempotencyKey(KeyLocation::Query) => "idempotency-key-query",
+                RetrySafety::WithIdempotencyKey(KeyLocation::Body) => "idempotency-key-body",
+                RetrySafety::Unsafe => "unsafe",
+            }
+            .to_string(),
+            body: match op.body {
+                BodyKind::None => "none",
+                BodyKind::Json => "json",
+                BodyKind::Multipart => "multipart",
+            }
+            .to_string(),
+            path_params: op.path_params().map(str::to_string).collect(),
+            min_page_size: op.page_size.map(|p| p.0),
+            max_page_size: op.page_size.map(|p| p.1),
+        })
+        .collect()
+}
