@@ -1,0 +1,137 @@
+//! The one storage interface. Every backend implements it and passes the same conformance battery
+//! ([`crate::conformance`]). Object-safe: hold it as `Arc<dyn Store>`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+use tts_core::{Result, SecretString};
+
+use crate::model::*;
+
+/// The network call a token refresh makes: given the current refresh token, returns the new pair.
+pub type RefreshFn = Box<dyn FnOnce(SecretString) -> BoxFuture<'static, Result<NewTokens>> + Send>;
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    // ---- shops ----------------------------------------------------------------------------------
+
+    /// Inserts or replaces a shop's credentials (keeps `created_at`). Tokens and cipher are sealed.
+    async fn upsert_shop(&self, shop: &Shop) -> Result<()>;
+    /// The shop with its secrets opened, or `None`.
+    async fn get_shop(&self, key: &ShopKey) -> Result<Option<Shop>>;
+    /// All shops of an app (all apps when `app_key` is `None`), ordered by app key and shop id.
+    async fn list_shops(&self, app_key: Option<&str>) -> Result<Vec<Shop>>;
+    /// Removes a shop's credentials; true if it existed. Mappings stay (they belong to the shop id).
+    async fn delete_shop(&self, key: &ShopKey) -> Result<bool>;
+    /// Marks the authorization revoked; true if the shop exists.
+    async fn mark_shop_deauthorized(&self, key: &ShopKey) -> Result<bool>;
+    /// Runs `refresh` only if the access token expires within `margin` of `now`, under a lock that
+    /// makes concurrent callers in every process wait and then read the new token instead of
+    /// refreshing again. `refresh` must not use this store (it runs while the lock is held).
+    async fn refresh_token_exclusive(
+        &self,
+        key: &ShopKey,
+        now: UnixSeconds,
+        margin: Duration,
+        refresh: RefreshFn,
+    ) -> Result<AccessToken>;
+
+    // ---- product mappings -----------------------------------------------------------------------
+
+    /// Inserts or replaces the mapping of (shop, PlentyONE variation).
+    async fn upsert_product_mapping(&self, mapping: &ProductMapping) -> Result<()>;
+    async fn get_product_mapping(
+        &self,
+        shop_id: &str,
+        plenty_variation_id: i64,
+    ) -> Result<Option<ProductMapping>>;
+    /// Mappings of one TikTok product (one per SKU).
+    async fn find_product_mappings_by_tiktok_product(
+        &self,
+        shop_id: &str,
+        tiktok_product_id: &str,
+    ) -> Result<Vec<ProductMapping>>;
+    /// One page, ordered by PlentyONE variation id.
+    async fn list_product_mappings(&self, query: &ProductMappingQuery) -> Result<Vec<ProductMapping>>;
+    /// Deletes the shop's mappings whose variation is not in `keep`; returns how many went.
+    async fn delete_product_mappings_except(&self, shop_id: &str, keep: &[i64]) -> Result<u64>;
+
+    // ---- order mappings -------------------------------------------------------------------------
+
+    /// Inserts the mapping unless one exists for (shop, TikTok order). True if this call inserted it:
+    /// only that caller may create the PlentyONE order.
+    async fn insert_order_mapping_if_absent(&self, mapping: &OrderMapping) -> Result<bool>;
+    /// Replaces an existing mapping ([`tts_core::ErrorCode::NotFound`] if absent).
+    async fn update_order_mapping(&self, mapping: &OrderMapping) -> Result<()>;
+    async fn get_order_mapping(&self, shop_id: &str, tiktok_order_id: &str) -> Result<Option<OrderMapping>>;
+    /// One page, ordered by TikTok order id (filter by `SyncStatus::Error` for the failures).
+    async fn list_order_mappings(&self, query: &OrderMappingQuery) -> Result<Vec<OrderMapping>>;
+
+    // ---- webhook inbox --------------------------------------------------------------------------
+
+    /// Stores a webhook unless its notification id is already there; true if new.
+    async fn insert_inbox(&self, message: &NewInboxMessage) -> Result<bool>;
+    async fn get_inbox(&self, notification_id: &str) -> Result<Option<InboxMessage>>;
+    /// Claims up to `limit` claimable messages for `owner` until `lease` from now, oldest first. Each
+    /// message is handed to one claimer at a time; if the claimer neither completes nor fails it
+    /// before the lease ends, it becomes claimable again.
+    async fn claim_inbox(&self, owner: &str, limit: u32, lease: Duration) -> Result<Vec<InboxMessage>>;
+    /// Marks a claimed message processed. False if `owner` no longer holds the claim (lease lost).
+    async fn complete_inbox(&self, notification_id: &str, owner: &str) -> Result<bool>;
+    /// Records a failed attempt: with `retry_after`, the message becomes claimable again then;
+    /// without, it is given up (marked processed, with the error kept). False if the claim was lost.
+    async fn fail_inbox(
+        &self,
+        notification_id: &str,
+        owner: &str,
+        error: &str,
+        retry_after: Option<Duration>,
+    ) -> Result<bool>;
+    /// Messages not yet processed (claimed or waiting).
+    async fn count_inbox_pending(&self) -> Result<i64>;
+
+    // ---- sync state -----------------------------------------------------------------------------
+
+    async fn get_cursor(&self, shop_id: &str, kind: &str) -> Result<Option<SyncCursor>>;
+    async fn set_cursor(&self, shop_id: &str, kind: &str, position: &str) -> Result<()>;
+    /// Starts a run in status `running`.
+    async fn start_sync_run(&self, shop_id: &str, kind: &str, phase: &str) -> Result<SyncRun>;
+    /// Records the progress of a running run ([`tts_core::ErrorCode::NotFound`] if no such run).
+    async fn update_sync_run(&self, id: i64, progress: &SyncProgress) -> Result<()>;
+    /// Finishes a run with its status and result summary.
+    async fn finish_sync_run(&self, id: i64, status: RunStatus, summary: &serde_json::Value) -> Result<()>;
+    async fn get_sync_run(&self, id: i64) -> Result<Option<SyncRun>>;
+    /// Newest first; optionally only one kind.
+    async fn list_sync_runs(&self, shop_id: &str, kind: Option<&str>, limit: u32) -> Result<Vec<SyncRun>>;
+
+    // ---- OAuth state --------------------------------------------------------------------------------
+
+    /// Remembers an issued OAuth `state` until `expires_at`.
+    async fn save_oauth_state(&self, state: &str, expires_at: UnixSeconds) -> Result<()>;
+    /// Accepts a `state` once: a second use is `StateReused`, a late one `StateExpired`, an unknown
+    /// one `StateInvalid`.
+    async fn consume_oauth_state(&self, state: &str, now: UnixSeconds) -> Result<()>;
+
+    // ---- leases ---------------------------------------------------------------------------------
+
+    /// Takes the named lease for `owner` if it is free, expired or already `owner`'s. True if taken.
+    async fn acquire_lease(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool>;
+    /// Extends a lease `owner` still holds. False if it expired and someone else took it (or it is gone).
+    async fn renew_lease(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool>;
+    /// Gives a lease up; false if `owner` did not hold it.
+    async fn release_lease(&self, name: &str, owner: &str) -> Result<bool>;
+    async fn get_lease(&self, name: &str) -> Result<Option<Lease>>;
+
+    // ---- housekeeping ---------------------------------------------------------------------------
+
+    /// Versions of the applied schema migrations, ascending.
+    async fn schema_versions(&self) -> Result<Vec<i64>>;
+    /// Makes every commit visible in the main database file (SQLite WAL checkpoint; no-op elsewhere).
+    async fn checkpoint(&self) -> Result<()>;
+    /// Closes the connections; later calls fail.
+    async fn close(&self);
+}
