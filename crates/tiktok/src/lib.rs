@@ -7,8 +7,10 @@
 //! - [`webhook`]: raw bytes + `Authorization` → verified, typed notification;
 //! - [`error`]: TikTok's answers → the product's error codes (pure);
 //! - [`transport`]: sends a built request and decodes the envelope;
+//! - [`client`]: the API client: throttled, retried, paginated, refreshing its own tokens;
 //! - [`model`]: typed request/response models.
 
+pub mod client;
 pub mod error;
 pub mod model;
 pub mod oauth;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tts_core::{Error, ErrorCode, ExposeSecret, Result};
 
+use crate::client::retry::AttemptFailure;
 use crate::error::{api_error, parse_retry_after, scrub};
 use crate::request::{ACCESS_TOKEN_HEADER, BuiltRequest};
 
@@ -142,11 +143,26 @@ pub async fn send(
     secrets: &[&str],
     now_unix: i64,
 ) -> Result<Envelope> {
+    send_once(http, request, secrets, now_unix)
+        .await
+        .map_err(|(e, _)| e)
+}
+
+/// Like [`send`], but also says whether the request can have reached the server (for retry decisions).
+pub async fn send_once(
+    http: &reqwest::Client,
+    request: &BuiltRequest,
+    secrets: &[&str],
+    now_unix: i64,
+) -> std::result::Result<Envelope, (Error, AttemptFailure)> {
     let method = reqwest::Method::from_bytes(request.method.as_bytes()).expect("table methods are valid");
     let mut builder = http.request(method, &request.url);
     if let Some(token) = &request.access_token {
         let mut value = reqwest::header::HeaderValue::from_str(token.expose_secret()).map_err(|_| {
-            Error::invalid_argument("accessToken", "contains characters not allowed in a header")
+            (
+                Error::invalid_argument("accessToken", "contains characters not allowed in a header"),
+                AttemptFailure::NotSent,
+            )
         })?;
         value.set_sensitive(true);
         builder = builder.header(ACCESS_TOKEN_HEADER, value);
@@ -157,15 +173,26 @@ pub async fn send(
     if let Some(body) = &request.body {
         builder = builder.body(body.clone());
     }
-    let response = builder.send().await.map_err(transport_error)?;
+    let response = builder.send().await.map_err(|e| {
+        let failure = if e.is_connect() {
+            AttemptFailure::NotSent
+        } else {
+            AttemptFailure::Failed
+        };
+        (transport_error(e), failure)
+    })?;
     let status = response.status().as_u16();
     let retry_after = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = response.bytes().await.map_err(transport_error)?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| (transport_error(e), AttemptFailure::Failed))?;
     decode_envelope(status, retry_after.as_deref(), &body, secrets, now_unix)
+        .map_err(|e| (e, AttemptFailure::Failed))
 }
 
 #[cfg(test)]
