@@ -1,0 +1,194 @@
+//! Orders and fulfillment endpoints.
+
+use serde_json::{Value, json};
+
+use super::{Req, in_window, paginate, sort_desc};
+use crate::envelope::{ApiError, ApiResult};
+use crate::state::State;
+use crate::state::orders::{Order, STATUSES};
+
+pub fn search(req: &Req, s: &mut State) -> ApiResult {
+    let size = req.page_size(1, 100, Some(20))?;
+    let body = req.json()?;
+    let desc = sort_desc(req)?;
+    let by_update = match req.q("sort_field") {
+        None | Some("create_time") => false,
+        Some("update_time") => true,
+        Some(f) => {
+            return Err(ApiError::invalid_param(format!(
+                "sort_field must be create_time or update_time (got {f:?})."
+            )));
+        }
+    };
+    let status = body["order_status"].as_str();
+    if let Some(st) = status
+        && !STATUSES.contains(&st)
+    {
+        return Err(ApiError::bad_request(format!("Unknown order_status {st:?}.")));
+    }
+    let mut list: Vec<&Order> = s
+        .orders
+        .values()
+        .filter(|o| o.shop_id == req.shop())
+        .filter(|o| status.is_none_or(|st| o.status == st))
+        .filter(|o| {
+            in_window(&body, "create_time", o.create_time) && in_window(&body, "update_time", o.update_time)
+        })
+        .filter(|o| body["buyer_user_id"].as_str().is_none_or(|b| o.user_id == b))
+        .collect();
+    list.sort_by(|a, b| {
+        let k = |o: &Order| {
+            (
+                if by_update { o.update_time } else { o.create_time },
+                o.id.clone(),
+            )
+        };
+        if desc { k(b).cmp(&k(a)) } else { k(a).cmp(&k(b)) }
+    });
+    let ids: Vec<String> = list.iter().map(|o| o.id.clone()).collect();
+    let (page, next, total) = paginate(&ids, size, req.q("page_token"))?;
+    let orders: Vec<Value> = page
+        .iter()
+        .map(|id| s.orders[id].to_json(&s.packages, false))
+        .collect();
+    Ok(json!({ "orders": orders, "next_page_token": next, "total_count": total }))
+}
+
+pub fn detail(req: &Req, s: &mut State) -> ApiResult {
+    let ids: Vec<&str> = req
+        .q("ids")
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect();
+    if ids.is_empty() {
+        return Err(ApiError::invalid_param(
+            "ids is required (comma-separated order ids, at most 50).",
+        ));
+    }
+    if ids.len() > 50 {
+        return Err(ApiError::invalid_param(format!(
+            "ids: at most 50 order ids per request (got {}).",
+            ids.len()
+        )));
+    }
+    let orders: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| s.orders.get(*id))
+        .filter(|o| o.shop_id == req.shop())
+        .map(|o| o.to_json(&s.packages, false))
+        .collect();
+    Ok(json!({ "orders": orders }))
+}
+
+pub fn package_search(req: &Req, s: &mut State) -> ApiResult {
+    let size = req.page_size(1, 50, Some(20))?;
+    let body = req.json()?;
+    let desc = sort_desc(req)?;
+    let status = body["package_status"].as_str();
+    let mut list: Vec<_> = s
+        .packages
+        .values()
+        .filter(|p| p.shop_id == req.shop())
+        .filter(|p| status.is_none_or(|st| p.status == st))
+        .filter(|p| {
+            in_window(&body, "create_time", p.create_time) && in_window(&body, "update_time", p.update_time)
+        })
+        .collect();
+    let by_update = req.q("sort_field") == Some("update_time");
+    list.sort_by(|a, b| {
+        let k = |p: &&crate::state::orders::Package| {
+            (
+                if by_update { p.update_time } else { p.create_time },
+                p.id.clone(),
+            )
+        };
+        if desc { k(b).cmp(&k(a)) } else { k(a).cmp(&k(b)) }
+    });
+    let all: Vec<Value> = list.iter().map(|p| p.to_json()).collect();
+    let (page, next, total) = paginate(&all, size, req.q("page_token"))?;
+    Ok(json!({ "packages": page, "next_page_token": next, "total_count": total }))
+}
+
+pub fn package_detail(req: &Req, s: &mut State) -> ApiResult {
+    let p = s
+        .packages
+        .get(req.params[0])
+        .filter(|p| p.shop_id == req.shop())
+        .ok_or_else(|| ApiError::not_found("package", req.params[0]))?;
+    Ok(p.to_json())
+}
+
+pub fn ship_package(req: &Req, s: &mut State) -> ApiResult {
+    let id = req.params[0];
+    if !s.packages.get(id).is_some_and(|p| p.shop_id == req.shop()) {
+        return Err(ApiError::not_found("package", id));
+    }
+    let body = req.json()?;
+    let handover = body["handover_method"].as_str().unwrap_or("PICKUP");
+    if !matches!(handover, "PICKUP" | "DROP_OFF") {
+        return Err(ApiError::bad_request(format!(
+            "handover_method must be PICKUP or DROP_OFF (got {handover:?})."
+        )));
+    }
+    let tracking = match body.get("self_shipment") {
+        Some(ss) => {
+            let tn = ss["tracking_number"].as_str().filter(|t| !t.is_empty());
+            let pid = ss["shipping_provider_id"].as_str().filter(|t| !t.is_empty());
+            match (tn, pid) {
+                (Some(tn), Some(pid)) => Some((tn.to_string(), pid.to_string())),
+                _ => {
+                    return Err(ApiError::bad_request(
+                        "self_shipment needs tracking_number and shipping_provider_id.",
+                    ));
+                }
+            }
+        }
+        None => None,
+    };
+    s.ship_package(id, tracking, handover, req.now)?;
+    Ok(json!({}))
+}
+
+pub fn mark_shipped(req: &Req, s: &mut State) -> ApiResult {
+    let order_id = req.params[0];
+    if !s.orders.get(order_id).is_some_and(|o| o.shop_id == req.shop()) {
+        return Err(ApiError::not_found("order", order_id));
+    }
+    let body = req.json()?;
+    let tn = body["tracking_number"]
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::bad_request("tracking_number is required."))?;
+    let pid = body["shipping_provider_id"]
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::bad_request("shipping_provider_id is required."))?;
+    if crate::state::catalog::provider_name(pid).is_none() {
+        return Err(ApiError::bad_request(format!(
+            "shipping_provider_id {pid} is not a known shipping provider."
+        )));
+    }
+    let items = body["order_line_item_ids"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect());
+    let package_id = s.mark_shipped(order_id, items, tn.into(), pid.into(), req.now)?;
+    Ok(json!({ "order_id": order_id, "package_id": package_id, "packages": [{ "id": package_id }] }))
+}
+
+pub fn tracking(req: &Req, s: &mut State) -> ApiResult {
+    let o = s
+        .orders
+        .get(req.params[0])
+        .filter(|o| o.shop_id == req.shop())
+        .ok_or_else(|| ApiError::not_found("order", req.params[0]))?;
+    // Newest first, like TikTok's tracking timeline.
+    let events: Vec<Value> = o
+        .tracking
+        .iter()
+        .rev()
+        .map(|(d, t)| json!({ "description": d, "update_time_millis": t }))
+        .collect();
+    Ok(json!({ "tracking": events }))
+}
