@@ -14,7 +14,7 @@
 pub mod address;
 pub mod category;
 pub mod inventory;
-//pub mod order;
+pub mod order;
 pub mod problem;
 pub mod product;
 pub mod region;
