@@ -21,7 +21,7 @@ pub struct Config {
     pub seed: Option<Value>,
     /// Requests per second per endpoint per (app, shop); `None` = unlimited.
     pub rate_limit: Option<u32>,
-    /// GCRA burst; `None` = equal to the rate (a bucket holding one second of requests).
+    /// GCRA burst; `None` = a tenth of the rate (at least 1).
     pub rate_burst: Option<u32>,
     /// Send `Retry-After` (seconds) on 429 — not documented by TikTok, so off by default.
     pub retry_after: bool,
@@ -89,7 +89,7 @@ Flags (each also as env TTS_SANDBOX_<NAME>, e.g. --rate-limit -> TTS_SANDBOX_RAT
   --scopes a,b,c           scopes granted to the seeded app (default: all)
   --config FILE.json       extra seed (apps, sellers, shops, products, orders), same schema as POST /_sandbox/seed
   --rate-limit N|off       requests/s per endpoint per (app, shop) (default 50)
-  --rate-limit-burst N     GCRA burst (default = rate)
+  --rate-limit-burst N     GCRA burst (default = rate/10, at least 1)
   --retry-after            send Retry-After on 429 (not documented by TikTok)
   --time-scale F           compress webhook retries and auth-code lifetime by F (default 1)
   --auth-code-ttl SECS     (default 1800)   --access-token-ttl SECS (default 604800)

@@ -36,7 +36,11 @@ impl RateLimit {
     /// `None` lifts the limit. A new setting starts with fresh (full) buckets.
     pub fn set(&self, per_second: Option<u32>, burst: Option<u32>) {
         let active = per_second.and_then(NonZeroU32::new).map(|rate| {
-            let burst = burst.and_then(NonZeroU32::new).unwrap_or(rate);
+            // Default burst: a tenth of a second of quota (≥1), enough to absorb network jitter while keeping
+            // any 1-second window within +10 % of the rate.
+            let burst = burst
+                .and_then(NonZeroU32::new)
+                .unwrap_or(NonZeroU32::new((rate.get() / 10).max(1)).expect("≥1"));
             Active {
                 per_second: rate.get(),
                 burst: burst.get(),
