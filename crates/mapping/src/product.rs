@@ -232,11 +232,21 @@ pub fn map_product(
         .map(|c| c.tiktok_category_id().to_string())
         .unwrap_or_default();
 
-    // Main images: the item's images by position, then variation images; deduplicated.
+    // Main images: the item's images by position; only if the item has none, the variations' own
+    // images (those otherwise become the SKU images of the first sales attribute).
     let mut images_to_upload = Vec::new();
     let mut all_images: Vec<&ItemImage> = Vec::new();
+    let has_item_images = main
+        .into_iter()
+        .chain(active.iter().copied())
+        .any(|v| !v.item_images.is_empty());
     for v in main.into_iter().chain(active.iter().copied()) {
-        for img in v.item_images.iter().chain(v.images.iter()) {
+        let images = if has_item_images {
+            &v.item_images
+        } else {
+            &v.images
+        };
+        for img in images {
             if !all_images.iter().any(|i| i.id == img.id) {
                 all_images.push(img);
             }
@@ -596,10 +606,13 @@ fn sales_attributes_of(v: &Variation, lang: &str, config: &ProductMappingConfig)
         by_position.insert(
             (position, av.attribute_id),
             SalesAttribute {
-                name: Some(if name.is_empty() {
-                    format!("Attribute {}", av.attribute_id)
-                } else {
-                    name
+                // TikTok takes `id` (built-in attribute) or `name` (custom attribute), not both.
+                name: tiktok_id.is_none().then(|| {
+                    if name.is_empty() {
+                        format!("Attribute {}", av.attribute_id)
+                    } else {
+                        name
+                    }
                 }),
                 id: tiktok_id,
                 value_name: (!value.is_empty()).then_some(value),
