@@ -41,6 +41,31 @@ export declare class Sealer {
   needsReseal(sealed: string): boolean
 }
 
+/** The TikTok Shop API client of one app. */
+export declare class TikTokShopClient {
+  /**
+   * `onEvent` receives retries, refreshed tokens (persist them: the old ones stop working) and
+   * re-authorization requests.
+   */
+  constructor(options: ClientOptionsInput, onEvent?: (event: ClientEventInfo) => void)
+  /** Adds a shop, or replaces its tokens (e.g. after the seller connected it again). */
+  addShop(shop: ShopInput): Promise<void>
+  /** Forgets a shop (e.g. after disconnecting it). */
+  removeShop(shopId: string): boolean
+  /**
+   * Calls an operation of the table for a shop: waits for its rate-limit slot, refreshes the token
+   * if needed, retries what is safe to retry.
+   */
+  call(shopId: string, operation: string, options?: CallOptions | undefined | null): Promise<CallResult>
+  /**
+   * One page of a search (`orders.search`, `products.search`, `packages.search`, `returns.search`,
+   * `cancellations.search`, `brands.list`). Pass the previous page's `nextPageToken` to continue.
+   */
+  fetchPage(shopId: string, operation: string, options: CallOptions | undefined | null, pageSize: number, pageToken?: string | undefined | null): Promise<PageResult>
+  /** Order details for any number of ids (batches of 50 sent concurrently). */
+  getOrders(shopId: string, ids: Array<string>): Promise<Array<Record<string, any>>>
+}
+
 /** A shop the seller authorized. */
 export interface AuthorizedShopInfo {
   id: string
@@ -105,6 +130,64 @@ export interface BuiltRequestInfo {
   /** `content-type` and, when a token was given, `x-tts-access-token`. */
   headers: Record<string, string>
   body?: Buffer
+}
+
+/** Inputs of one call. */
+export interface CallOptions {
+  pathParams?: Record<string, string>
+  query?: Record<string, string | Array<string>>
+  /** A JSON object, serialized once; those exact bytes are signed and sent. */
+  body?: Record<string, unknown>
+  /** The exact body bytes instead of `body` (e.g. a multipart upload). */
+  rawBody?: Buffer
+  /** For multipart uploads: `multipart/form-data; boundary=…`. */
+  contentType?: string
+  /** Makes writes that take one (returns, cancellations, product create) safe to retry. */
+  idempotencyKey?: string
+}
+
+/** The answer of a call. */
+export interface CallResult {
+  requestId: string
+  data: any
+}
+
+/** What the client reports: `retry`, `tokensRefreshed` (persist `tokens`), `reauthorizationRequired`. */
+export interface ClientEventInfo {
+  type: string
+  shopId: string
+  operation?: string
+  attempt?: number
+  delayMs?: number
+  code?: string
+  message?: string
+  tokens?: Tokens
+}
+
+/** Options of `TikTokShopClient`. */
+export interface ClientOptionsInput {
+  appKey: string
+  appSecret: string
+  /** Default `https://open-api.tiktokglobalshop.com`. */
+  apiBase?: string
+  /** Default `https://auth.tiktok-shops.com`. */
+  authBase?: string
+  /** Requests per second per (shop, operation); default 50 (TikTok's limit); 0 lifts the limit. */
+  ratePerSecond?: number
+  /** Calls that may start at once before the rate applies; default 1 (evenly spaced). */
+  burst?: number
+  /** Attempts per call including the first; default 5. */
+  maxAttempts?: number
+  /** Backoff base in ms (full jitter, doubling per attempt); default 200. */
+  retryBaseDelayMs?: number
+  /** Backoff ceiling in ms; default 10000. */
+  retryMaxDelayMs?: number
+  /** Refresh tokens this many seconds before they expire; default 300. */
+  refreshMarginSeconds?: number
+  /** Default 5000. */
+  connectTimeoutMs?: number
+  /** Default 30000. */
+  requestTimeoutMs?: number
 }
 
 /** A documented error code. */
@@ -184,6 +267,14 @@ export interface OperationInfo {
 /** The operation table: every TikTok Shop call this package makes. */
 export declare function operations(): Array<OperationInfo>
 
+/** One page of a search. */
+export interface PageResult {
+  items: Array<any>
+  /** Absent on the last page. */
+  nextPageToken?: string
+  totalCount?: number
+}
+
 /**
  * Verifies the signature, then parses the body into a notification. Throws `TTS_SIGNATURE_INVALID`,
  * `TTS_WEBHOOK_RAW_BODY_REQUIRED` or `TTS_WEBHOOK_PAYLOAD_INVALID`.
@@ -203,6 +294,19 @@ export interface RefreshAccessTokenInput {
   refreshToken: string
   /** Default `https://auth.tiktok-shops.com`. */
   authBase?: string
+}
+
+/** A shop and its tokens. */
+export interface ShopInput {
+  shopId: string
+  /** From `getAuthorizedShops`; sent as `shop_cipher` where an operation takes it. */
+  cipher?: string
+  accessToken: string
+  /** Absolute Unix seconds. */
+  accessTokenExpireIn: number
+  refreshToken: string
+  /** Absolute Unix seconds (0 = unknown). */
+  refreshTokenExpireIn?: number
 }
 
 /**

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.OAuthStates = nativeBinding.OAuthStates
 module.exports.Sealer = nativeBinding.Sealer
+module.exports.TikTokShopClient = nativeBinding.TikTokShopClient
 module.exports.authorizeUrl = nativeBinding.authorizeUrl
 module.exports.buildRequest = nativeBinding.buildRequest
 module.exports.errorCodes = nativeBinding.errorCodes

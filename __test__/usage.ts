@@ -56,3 +56,27 @@ verifyWebhook({ appKey: 'k', appSecret: 's', authorization: 'x', rawBody: { type
 buildRequest({ operation: 'orders.search', appKey: 'k', appSecret: 's', timestamp: '1' })
 
 export { sign, url, method, headers, expiresAt, redirect, connect, ok, topic, sealed, ids, codes, opIds }
+
+// The API client and its pagination helpers.
+import { TikTokShopClient, type CallResult, type ClientEventInfo, type PageResult } from '../index.js'
+import { paginate, shopView } from '../pagination.js'
+
+const client = new TikTokShopClient({ appKey: 'k', appSecret: 's', ratePerSecond: 50 }, (e: ClientEventInfo) => {
+  if (e.type === 'tokensRefreshed' && e.tokens) void e.tokens.refreshToken
+})
+async function useClient(): Promise<number> {
+  await client.addShop({ shopId: '1', cipher: 'c', accessToken: 'a', accessTokenExpireIn: 2, refreshToken: 'r' })
+  const res: CallResult = await client.call('1', 'orders.search', { query: { page_size: '10' }, body: { order_status: 'UNPAID' } })
+  const page: PageResult = await client.fetchPage('1', 'orders.search', {}, 20, page0(res))
+  let n = page.items.length
+  for await (const order of paginate(client, '1', 'orders.search', { body: {} }, 50)) n += order.id ? 1 : 0
+  const shop = shopView(client, '1')
+  n += (await shop.getOrders(['1', '2'])).length
+  // @ts-expect-error a body is an object, not a string
+  await client.call('1', 'orders.search', { body: 'text' })
+  return n
+}
+function page0(r: CallResult): string | undefined {
+  return typeof r.data === 'object' ? undefined : undefined
+}
+export { useClient }

@@ -134,7 +134,7 @@ pub struct Tokens {
     pub granted_scopes: Vec<String>,
 }
 
-fn tokens_to_js(t: TokenSet) -> Tokens {
+pub fn tokens_to_js(t: TokenSet) -> Tokens {
     Tokens {
         access_token: t.access_token.expose_secret().to_string(),
         access_token_expire_in: t.access_token_expire_in,

@@ -382,6 +382,14 @@ impl Shop {
                 ErrorCode::ReauthorizationRequired => {
                     return Err(self.entry.tokens.deauthorized(&error, &on_outcome).await);
                 }
+                // Sent with a token that a concurrent refresh has just replaced: go again with the new one.
+                ErrorCode::RequestRejected
+                    if is_token_rejection(&error)
+                        && self.entry.tokens.generation().await != lease.generation =>
+                {
+                    attempt -= 1;
+                    continue;
+                }
                 _ => {}
             }
             let jitter: f64 = rand::rng().random();
@@ -419,6 +427,14 @@ impl Shop {
     }
 }
 
+/// TikTok answers a replaced or unknown token with the overloaded 36009004, telling only its message
+/// apart from other parameter errors (spec §7).
+pub fn is_token_rejection(error: &Error) -> bool {
+    let message = error.message().to_ascii_lowercase();
+    error.tiktok_code == Some(36009004)
+        && (message.contains("access token") || message.contains("access_token"))
+}
+
 fn attach_idempotency_key(input: &mut CallInput, key: &str, location: KeyLocation) -> Result<()> {
     if key.is_empty() || key.len() > 128 {
         return Err(Error::invalid_argument(
@@ -454,4 +470,47 @@ fn attach_idempotency_key(input: &mut CallInput, key: &str, location: KeyLocatio
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_rejections_are_told_apart_from_other_parameter_errors() {
+        let replaced = Error::new(
+            ErrorCode::RequestRejected,
+            "Invalid credentials. The access token was replaced",
+        )
+        .with_tiktok_code(36009004);
+        let header = Error::new(ErrorCode::RequestRejected, "access_token header is invalid")
+            .with_tiktok_code(36009004);
+        let cipher = Error::new(ErrorCode::RequestRejected, "Unexpected identifier shop_cipher")
+            .with_tiktok_code(36009004);
+        assert!(is_token_rejection(&replaced));
+        assert!(is_token_rejection(&header));
+        assert!(!is_token_rejection(&cipher));
+    }
+
+    #[test]
+    fn idempotency_keys_go_where_the_operation_takes_them() {
+        let mut input = CallInput::json(&serde_json::json!({"decision": "APPROVE_REFUND"}));
+        attach_idempotency_key(&mut input, "ret-1-approve", KeyLocation::Query).unwrap();
+        assert!(
+            input
+                .query
+                .contains(&("idempotency_key".into(), QueryValue::One("ret-1-approve".into())))
+        );
+        let mut input = CallInput::json(&serde_json::json!({"title": "Shirt"}));
+        attach_idempotency_key(&mut input, "create-1", KeyLocation::Body).unwrap();
+        let Some(RequestBody::Json(bytes)) = &input.body else {
+            panic!()
+        };
+        let body: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        assert_eq!(
+            (body["idempotency_key"].as_str(), body["title"].as_str()),
+            (Some("create-1"), Some("Shirt"))
+        );
+        assert!(attach_idempotency_key(&mut input, &"x".repeat(129), KeyLocation::Query).is_err());
+    }
 }

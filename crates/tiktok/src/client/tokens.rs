@@ -176,6 +176,11 @@ impl ShopTokens {
         error
     }
 
+    /// The generation of the current token.
+    pub async fn generation(&self) -> u64 {
+        self.state.read().await.generation
+    }
+
     /// Marks the shop after TikTok said the token was deauthorized (105001).
     pub async fn deauthorized(
         &self,
