@@ -125,6 +125,7 @@ impl SqliteDb {
                 )
             })?;
         }
+        create_private_file(&settings.path)?;
         let options = SqliteConnectOptions::new()
             .filename(&settings.path)
             .create_if_missing(true)
@@ -161,6 +162,23 @@ impl SqliteDb {
                 }
             }
         }
+    }
+}
+
+/// Creates the database file readable by its owner only (it holds sealed tokens and business data);
+/// SQLite gives the -wal and -shm files the same permissions. An existing file is left as it is.
+fn create_private_file(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::new(
+            tts_core::ErrorCode::Store,
+            format!("cannot create the SQLite file {}: {e}", path.display()),
+        )),
     }
 }
 

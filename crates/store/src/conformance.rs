@@ -789,7 +789,28 @@ pub async fn inbox(ctx: &Ctx) {
     let given_up = s.get_inbox("n-2").await.unwrap().unwrap();
     assert!(given_up.processed_at.is_some());
     assert_eq!(given_up.last_error.as_deref(), Some("poison"));
+    assert_eq!(given_up.outcome, Some(InboxOutcome::GivenUp));
+    assert_eq!(
+        s.get_inbox("n-big").await.unwrap().unwrap().outcome,
+        Some(InboxOutcome::Done)
+    );
     assert_eq!(s.count_inbox_pending().await.unwrap(), 0);
+    let list = |state| InboxQuery {
+        shop_id: Some("shop1".into()),
+        state,
+        after_notification_id: None,
+        limit: 10,
+    };
+    let ids = |v: Vec<InboxMessage>| v.into_iter().map(|m| m.notification_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.list_inbox(&list(InboxState::GivenUp)).await.unwrap()),
+        ["n-2"]
+    );
+    assert_eq!(
+        ids(s.list_inbox(&list(InboxState::Done)).await.unwrap()),
+        ["n-big"]
+    );
+    assert!(s.list_inbox(&list(InboxState::Pending)).await.unwrap().is_empty());
 
     // an expired lease comes back; the old owner can no longer complete
     assert!(s.insert_inbox(&message("n-3", b"{}".to_vec())).await.unwrap());
@@ -805,6 +826,17 @@ pub async fn inbox(ctx: &Ctx) {
     let again = s.claim_inbox("worker-b", 10, lease).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 2);
+    assert!(
+        s.fail_inbox("n-3", "worker-b", "PlentyONE 503", Some(Duration::ZERO))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        ids(s.list_inbox(&list(InboxState::Failing)).await.unwrap()),
+        ["n-3"]
+    );
+    let again = s.claim_inbox("worker-b", 10, lease).await.unwrap();
+    assert_eq!(again[0].attempts, 3);
     assert!(!s.complete_inbox("n-3", "worker-a").await.unwrap(), "lease lost");
     assert!(s.complete_inbox("n-3", "worker-b").await.unwrap());
 
@@ -818,6 +850,26 @@ pub async fn inbox(ctx: &Ctx) {
     assert_eq!(s.claim_inbox("w", 10, lease).await.unwrap().len(), 10);
     assert_eq!(s.claim_inbox("w", 10, lease).await.unwrap().len(), 5);
     assert_eq!(s.count_inbox_pending().await.unwrap(), 25);
+    let page = s
+        .list_inbox(&InboxQuery {
+            after_notification_id: Some("batch-19".into()),
+            ..list(InboxState::Pending)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(page),
+        ["batch-20", "batch-21", "batch-22", "batch-23", "batch-24"]
+    );
+
+    // purge forgets processed messages only
+    assert_eq!(s.purge_inbox(now_seconds() + 1).await.unwrap(), 3);
+    assert!(s.get_inbox("n-big").await.unwrap().is_none());
+    assert_eq!(s.count_inbox_pending().await.unwrap(), 25);
+    assert!(
+        s.insert_inbox(&message("n-big", vec![1])).await.unwrap(),
+        "a purged id is new again"
+    );
 }
 
 pub async fn inbox_concurrent_claims(ctx: &Ctx) {

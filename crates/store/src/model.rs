@@ -64,6 +64,10 @@ text_enum!(
     SyncStatus { Pending => "pending", Synced => "synced", Error => "error" }
 );
 text_enum!(
+    /// How an inbox message ended.
+    InboxOutcome { Done => "done", GivenUp => "given_up" }
+);
+text_enum!(
     /// Outcome of a sync run.
     RunStatus { Running => "running", Succeeded => "succeeded", Failed => "failed" }
 );
@@ -235,6 +239,8 @@ pub struct InboxMessage {
     pub payload: Vec<u8>,
     pub received_at: UnixSeconds,
     pub processed_at: Option<UnixSeconds>,
+    /// Set with `processed_at`: completed, or given up after failures (see `last_error`).
+    pub outcome: Option<InboxOutcome>,
     /// How many times the row was claimed (a claim whose worker died counts too).
     pub attempts: i64,
     pub last_error: Option<String>,
@@ -242,6 +248,29 @@ pub struct InboxMessage {
     pub lease_owner: Option<String>,
     /// While claimed: the lease end; otherwise the earliest time it may be claimed (retry backoff).
     pub available_at_ms: UnixMillis,
+}
+
+/// Which inbox messages to list (newest first by notification id is not meaningful, so: by
+/// notification id ascending; `after` is the last id seen).
+#[derive(Clone, Debug)]
+pub struct InboxQuery {
+    pub shop_id: Option<String>,
+    pub state: InboxState,
+    pub after_notification_id: Option<String>,
+    pub limit: u32,
+}
+
+/// Where a message stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboxState {
+    /// Not processed yet (waiting, claimed or backing off after a failure).
+    Pending,
+    /// Completed.
+    Done,
+    /// Given up after failures.
+    GivenUp,
+    /// Pending with at least one failed attempt (`last_error` set): the ones to look at.
+    Failing,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

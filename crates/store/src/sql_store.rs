@@ -84,7 +84,7 @@ const PRODUCT_COLUMNS: &str = "shop_id, plenty_item_id, plenty_variation_id, tik
 const ORDER_COLUMNS: &str = "shop_id, tiktok_order_id, plenty_order_id, tiktok_status, tiktok_update_time, \
     sync_status, sync_error, last_synced_at, created_at, updated_at";
 
-const INBOX_COLUMNS: &str = "notification_id, shop_id, event_type, payload, received_at, processed_at, attempts, \
+const INBOX_COLUMNS: &str = "notification_id, shop_id, event_type, payload, received_at, processed_at, outcome, attempts, \
     last_error, lease_owner, available_at_ms";
 
 const RUN_COLUMNS: &str =
@@ -147,6 +147,13 @@ fn decode_inbox(row: Box<dyn DbRow>) -> Result<InboxMessage> {
         payload: r.bytes("payload")?,
         received_at: r.int("received_at")?,
         processed_at: r.opt_int("processed_at")?,
+        outcome: match r.opt_text("outcome")? {
+            Some(text) => Some(
+                InboxOutcome::parse(&text)
+                    .ok_or_else(|| r.malformed("outcome", format_args!("has unknown value `{text}`")))?,
+            ),
+            None => None,
+        },
         attempts: r.int("attempts")?,
         last_error: r.opt_text("last_error")?,
         lease_owner: r.opt_text("lease_owner")?,
@@ -381,6 +388,17 @@ impl Store for SqlStore {
     ) -> Result<AccessToken> {
         check_shop_key(key)?;
         let margin = i64::try_from(margin.as_secs()).unwrap_or(i64::MAX / 2);
+        // Fast path without a lock: a fresh token needs no coordination.
+        if let Some(shop) = self.get_shop(key).await?
+            && shop.status == ShopStatus::Connected
+            && shop.access_token_expires_at > now.saturating_add(margin)
+        {
+            return Ok(AccessToken {
+                access_token: shop.access_token,
+                expires_at: shop.access_token_expires_at,
+                refreshed: false,
+            });
+        }
         // PostgreSQL: the row lock (FOR UPDATE) queues other refreshers of this shop only. SQLite:
         // BEGIN IMMEDIATE holds the database's write lock, so other writers wait for the refresh.
         let mut tx = self.db.begin(Begin::Immediate).await?;
@@ -743,7 +761,7 @@ impl Store for SqlStore {
             .execute(
                 Query::new(
                     "complete an inbox message",
-                    "UPDATE webhook_inbox SET processed_at = $3
+                    "UPDATE webhook_inbox SET processed_at = $3, outcome = 'done'
                      WHERE notification_id = $1 AND lease_owner = $2 AND processed_at IS NULL",
                 )
                 .bind(notification_id)
@@ -779,7 +797,7 @@ impl Store for SqlStore {
             }
             None => Query::new(
                 "give up an inbox message",
-                "UPDATE webhook_inbox SET last_error = $3, processed_at = $4
+                "UPDATE webhook_inbox SET last_error = $3, processed_at = $4, outcome = 'given_up'
                  WHERE notification_id = $1 AND lease_owner = $2 AND processed_at IS NULL",
             )
             .bind(notification_id)
@@ -802,6 +820,47 @@ impl Store for SqlStore {
             Some(row) => RowReader::new(row, "webhook_inbox").int("pending"),
             None => Err(malformed("webhook_inbox", "pending", "count returned no row")),
         }
+    }
+
+    async fn list_inbox(&self, q: &InboxQuery) -> Result<Vec<InboxMessage>> {
+        let limit = check_limit("limit", q.limit)?;
+        let mut query = Query::new("list inbox messages", String::new());
+        let mut sql = format!(
+            "SELECT {INBOX_COLUMNS} FROM webhook_inbox WHERE {}",
+            match q.state {
+                InboxState::Pending => "processed_at IS NULL",
+                InboxState::Failing => "processed_at IS NULL AND last_error IS NOT NULL",
+                InboxState::Done => "outcome = 'done'",
+                InboxState::GivenUp => "outcome = 'given_up'",
+            }
+        );
+        if let Some(shop_id) = &q.shop_id {
+            check_id("shop_id", shop_id)?;
+            sql += &format!(" AND shop_id = {}", query.push_param(shop_id));
+        }
+        if let Some(after) = &q.after_notification_id {
+            sql += &format!(" AND notification_id > {}", query.push_param(after));
+        }
+        sql += &format!(" ORDER BY notification_id LIMIT {}", query.push_param(limit));
+        query.sql = sql;
+        self.db
+            .fetch_all(query)
+            .await?
+            .into_iter()
+            .map(decode_inbox)
+            .collect()
+    }
+
+    async fn purge_inbox(&self, processed_before: UnixSeconds) -> Result<u64> {
+        self.db
+            .execute(
+                Query::new(
+                    "purge processed inbox messages",
+                    "DELETE FROM webhook_inbox WHERE processed_at IS NOT NULL AND processed_at < $1",
+                )
+                .bind(processed_before),
+            )
+            .await
     }
 
     // ---- sync state -----------------------------------------------------------------------------

@@ -93,6 +93,11 @@ pub trait Store: Send + Sync {
     ) -> Result<bool>;
     /// Messages not yet processed (claimed or waiting).
     async fn count_inbox_pending(&self) -> Result<i64>;
+    /// One page of messages in a state, ordered by notification id (for an errors view).
+    async fn list_inbox(&self, query: &InboxQuery) -> Result<Vec<InboxMessage>>;
+    /// Deletes messages processed (done or given up) before `processed_before`; returns how many.
+    /// Their notification ids are forgotten, so keep them longer than TikTok retries deliveries.
+    async fn purge_inbox(&self, processed_before: UnixSeconds) -> Result<u64>;
 
     // ---- sync state -----------------------------------------------------------------------------
 

@@ -63,12 +63,14 @@ CREATE TABLE webhook_inbox (
     payload         BYTEA   NOT NULL,
     received_at     BIGINT  NOT NULL,
     processed_at    BIGINT ,
+    outcome         TEXT    CHECK (outcome IN ('done', 'given_up')), -- set with processed_at
     attempts        BIGINT  NOT NULL DEFAULT 0,
     last_error      TEXT,
     lease_owner     TEXT,
     available_at_ms BIGINT  NOT NULL
 );
 CREATE INDEX webhook_inbox_claimable ON webhook_inbox (available_at_ms) WHERE processed_at IS NULL;
+CREATE INDEX webhook_inbox_processed ON webhook_inbox (processed_at) WHERE processed_at IS NOT NULL;
 
 CREATE TABLE sync_cursors (
     shop_id    TEXT    NOT NULL,

@@ -34,6 +34,12 @@ async fn sqlite_file_and_wal_hold_no_plaintext_secret() {
     let db = TestDb::sqlite();
     let store = db.open().await;
     store.upsert_shop(&sample_shop("app", "s1")).await.unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(db.sqlite_path()).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the database file is private to its owner");
+    }
     let wal_path = db.sqlite_path().with_extension("db-wal");
     let wal = std::fs::read(&wal_path).expect("the write-ahead log exists before a checkpoint");
     assert!(contains(&wal, VISIBLE), "the shop row is in the WAL");
