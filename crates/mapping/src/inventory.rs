@@ -92,11 +92,11 @@ impl StockBuffer {
     pub fn units(&self, available: Decimal) -> Decimal {
         let percent = self.percent.clamp(Decimal::ZERO, Decimal::ONE_HUNDRED);
         let by_percent = if available > Decimal::ZERO {
-            (available * percent / Decimal::ONE_HUNDRED).ceil()
+            (available / Decimal::ONE_HUNDRED).saturating_mul(percent).ceil()
         } else {
             Decimal::ZERO
         };
-        self.absolute.max(Decimal::ZERO) + by_percent
+        self.absolute.max(Decimal::ZERO).saturating_add(by_percent)
     }
 }
 
@@ -136,34 +136,29 @@ pub fn tiktok_inventory(
         .tiktok_warehouses()
         .into_iter()
         .map(|tiktok_id| {
-            let net: Decimal = config
+            let mut plenty_ids: Vec<i64> = Vec::new();
+            for link in config
                 .warehouses
                 .links
                 .iter()
                 .filter(|l| l.tiktok_warehouse_id == tiktok_id)
-                .map(|l| l.plenty_warehouse_id)
-                .fold(Vec::new(), |mut ids, id| {
-                    if !ids.contains(&id) {
-                        ids.push(id);
-                    }
-                    ids
-                })
-                .into_iter()
-                .map(|plenty_id| {
-                    stock
-                        .iter()
-                        .filter(|s| s.warehouse_id == plenty_id)
-                        .map(|s| s.net_stock)
-                        .sum::<Decimal>()
-                })
-                .sum();
-            let available = net
-                - reserved
-                    .get(tiktok_id)
-                    .copied()
-                    .unwrap_or_default()
-                    .max(Decimal::ZERO);
-            let quantity = clamp_quantity(available - config.buffer.units(available));
+            {
+                if !plenty_ids.contains(&link.plenty_warehouse_id) {
+                    plenty_ids.push(link.plenty_warehouse_id);
+                }
+            }
+            // Saturating arithmetic: absurd stock values must not overflow the decimal and panic.
+            let net = stock
+                .iter()
+                .filter(|s| plenty_ids.contains(&s.warehouse_id))
+                .fold(Decimal::ZERO, |sum, s| sum.saturating_add(s.net_stock));
+            let reserved = reserved
+                .get(tiktok_id)
+                .copied()
+                .unwrap_or_default()
+                .max(Decimal::ZERO);
+            let available = net.saturating_sub(reserved);
+            let quantity = clamp_quantity(available.saturating_sub(config.buffer.units(available)));
             Inventory {
                 warehouse_id: tiktok_id.to_string(),
                 quantity,

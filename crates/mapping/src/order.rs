@@ -470,18 +470,22 @@ fn item_name(line: &LineItem) -> String {
     }
 }
 
+/// Largest amount accepted from TikTok (far above any real order).
+const MAX_AMOUNT: Decimal = Decimal::from_parts(3_567_587_328, 232, 0, false, 0); // 10^12
+
 fn parse_money(path: &str, value: Option<&str>, problems: &mut Vec<Problem>) -> Option<Decimal> {
     let text = value?.trim();
     if text.is_empty() {
         return None;
     }
     match text.parse::<Decimal>() {
-        Ok(d) => Some(d),
-        Err(_) => {
+        // Bounded so sums and products of amounts can never overflow the decimal type.
+        Ok(d) if d.abs() <= MAX_AMOUNT && d.scale() <= 8 => Some(d),
+        _ => {
             problems.push(Problem::error(
                 path,
                 codes::AMOUNT_INVALID,
-                format!("{text:?} is not a decimal amount"),
+                format!("{text:?} is not a decimal amount (at most 10^12, 8 decimals)"),
             ));
             None
         }
