@@ -21,9 +21,28 @@ struct Row {
     rows: usize,
     insert: Duration,
     drain: Duration,
+    drain_batch: Duration,
 }
 
 async fn bench(store: Arc<dyn Store>, label: &str, rows: usize) -> Row {
+    let (insert, drain) = round(store.clone(), "single", rows, false).await;
+    let (_, drain_batch) = round(store, "batch", rows, true).await;
+    Row {
+        backend: label.to_string(),
+        rows,
+        insert,
+        drain,
+        drain_batch,
+    }
+}
+
+/// Inserts `rows` messages, then drains them; returns (insert time, drain time).
+async fn round(
+    store: Arc<dyn Store>,
+    prefix: &'static str,
+    rows: usize,
+    batch_complete: bool,
+) -> (Duration, Duration) {
     let payload = br#"{"type":1,"tts_notification_id":"x","shop_id":"7495","timestamp":1700000000,"data":{"order_id":"576461413038785752","order_status":"AWAITING_SHIPMENT","update_time":1700000000}}"#.to_vec();
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -32,7 +51,7 @@ async fn bench(store: Arc<dyn Store>, label: &str, rows: usize) -> Row {
         tasks.push(tokio::spawn(async move {
             for i in (r..rows).step_by(RECEIVERS) {
                 let message = NewInboxMessage {
-                    notification_id: format!("bench-{i:08}"),
+                    notification_id: format!("{prefix}-{i:08}"),
                     shop_id: "7495".into(),
                     event_type: 1,
                     payload: payload.clone(),
@@ -61,9 +80,14 @@ async fn bench(store: Arc<dyn Store>, label: &str, rows: usize) -> Row {
                 if batch.is_empty() {
                     break;
                 }
-                for m in batch {
-                    assert!(store.complete_inbox(&m.notification_id, &owner).await.unwrap());
-                    done += 1;
+                if batch_complete {
+                    let ids: Vec<String> = batch.into_iter().map(|m| m.notification_id).collect();
+                    done += store.complete_inbox_batch(&ids, &owner).await.unwrap().len();
+                } else {
+                    for m in batch {
+                        assert!(store.complete_inbox(&m.notification_id, &owner).await.unwrap());
+                        done += 1;
+                    }
                 }
             }
             done

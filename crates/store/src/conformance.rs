@@ -848,7 +848,8 @@ pub async fn inbox(ctx: &Ctx) {
     }
     assert_eq!(s.claim_inbox("w", 10, lease).await.unwrap().len(), 10);
     assert_eq!(s.claim_inbox("w", 10, lease).await.unwrap().len(), 10);
-    assert_eq!(s.claim_inbox("w", 10, lease).await.unwrap().len(), 5);
+    let last = s.claim_inbox("w", 10, lease).await.unwrap();
+    assert_eq!(last.len(), 5);
     assert_eq!(s.count_inbox_pending().await.unwrap(), 25);
     let page = s
         .list_inbox(&InboxQuery {
@@ -862,10 +863,37 @@ pub async fn inbox(ctx: &Ctx) {
         ["batch-20", "batch-21", "batch-22", "batch-23", "batch-24"]
     );
 
+    // batch completion: only the owner's, only once
+    let mut to_complete: Vec<String> = last.iter().map(|m| m.notification_id.clone()).collect();
+    assert!(
+        s.complete_inbox_batch(&to_complete, "intruder")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    to_complete.push("unknown-id".into());
+    assert_eq!(
+        s.complete_inbox_batch(&to_complete, "w").await.unwrap(),
+        ["batch-20", "batch-21", "batch-22", "batch-23", "batch-24"]
+    );
+    assert!(
+        s.complete_inbox_batch(&to_complete, "w")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.complete_inbox_batch(&[], "w").await.unwrap().is_empty());
+    assert_eq!(
+        s.get_inbox("batch-22").await.unwrap().unwrap().outcome,
+        Some(InboxOutcome::Done)
+    );
+    assert_eq!(s.count_inbox_pending().await.unwrap(), 20);
+
     // purge forgets processed messages only
-    assert_eq!(s.purge_inbox(now_seconds() + 1).await.unwrap(), 3);
+    assert_eq!(s.purge_inbox(now_seconds() + 1).await.unwrap(), 8);
     assert!(s.get_inbox("n-big").await.unwrap().is_none());
-    assert_eq!(s.count_inbox_pending().await.unwrap(), 25);
+    assert!(s.get_inbox("batch-22").await.unwrap().is_none());
+    assert_eq!(s.count_inbox_pending().await.unwrap(), 20);
     assert!(
         s.insert_inbox(&message("n-big", vec![1])).await.unwrap(),
         "a purged id is new again"

@@ -34,6 +34,14 @@ impl SqlStore {
         }
     }
 
+    /// Expands a JSON array parameter into a one-column set of texts.
+    fn json_text_set(&self, placeholder: &str) -> String {
+        match self.db.dialect() {
+            Dialect::Sqlite => format!("SELECT value FROM json_each({placeholder})"),
+            Dialect::Postgres => format!("SELECT jsonb_array_elements_text({placeholder}::jsonb)"),
+        }
+    }
+
     fn decode_shop(&self, row: Box<dyn DbRow>) -> Result<Shop> {
         let r = RowReader::new(row, "shops");
         let app_key = r.text("app_key")?;
@@ -770,6 +778,47 @@ impl Store for SqlStore {
             )
             .await?;
         Ok(n == 1)
+    }
+
+    async fn complete_inbox_batch(&self, notification_ids: &[String], owner: &str) -> Result<Vec<String>> {
+        check_id("owner", owner)?;
+        if notification_ids.len() > MAX_LIMIT as usize {
+            return Err(Error::invalid_argument(
+                "notification_ids",
+                format_args!("has more than {MAX_LIMIT} ids"),
+            ));
+        }
+        for id in notification_ids {
+            check_id("notification_ids[]", id)?;
+        }
+        if notification_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids_json = serde_json::to_string(notification_ids)
+            .map_err(|e| Error::internal(format!("encode ids: {e}")))?;
+        let set = self.json_text_set("$3");
+        let rows = self
+            .db
+            .fetch_all(
+                Query::new(
+                    "complete inbox messages",
+                    format!(
+                        "UPDATE webhook_inbox SET processed_at = $2, outcome = 'done'
+                         WHERE lease_owner = $1 AND processed_at IS NULL AND notification_id IN ({set})
+                         RETURNING notification_id"
+                    ),
+                )
+                .bind(owner)
+                .bind(now_seconds())
+                .bind(ids_json),
+            )
+            .await?;
+        let mut done = rows
+            .into_iter()
+            .map(|row| RowReader::new(row, "webhook_inbox").text("notification_id"))
+            .collect::<Result<Vec<_>>>()?;
+        done.sort();
+        Ok(done)
     }
 
     async fn fail_inbox(

@@ -82,6 +82,9 @@ pub trait Store: Send + Sync {
     async fn claim_inbox(&self, owner: &str, limit: u32, lease: Duration) -> Result<Vec<InboxMessage>>;
     /// Marks a claimed message processed. False if `owner` no longer holds the claim (lease lost).
     async fn complete_inbox(&self, notification_id: &str, owner: &str) -> Result<bool>;
+    /// Marks several claimed messages processed in one statement; returns the ids it completed
+    /// (those `owner` still held). For workers that finish a whole batch before recording it.
+    async fn complete_inbox_batch(&self, notification_ids: &[String], owner: &str) -> Result<Vec<String>>;
     /// Records a failed attempt: with `retry_after`, the message becomes claimable again then;
     /// without, it is given up (marked processed, with the error kept). False if the claim was lost.
     async fn fail_inbox(
