@@ -68,7 +68,10 @@ fn main() {
         shop_id: "7494049642642441621".into(),
         inventory: InventoryConfig {
             warehouses: WarehouseMapping::new([(1, "7300000000000000001"), (2, "7300000000000000001")]),
-            buffer: StockBuffer { absolute: Decimal::ONE, percent: Decimal::from(10) },
+            buffer: StockBuffer {
+                absolute: Decimal::ONE,
+                percent: Decimal::from(10),
+            },
             unmanaged_stock_quantity: None,
         },
         categories: CategoryMapping::new([(42, "601226")]),
@@ -76,13 +79,19 @@ fn main() {
             "601226".to_string(),
             vec![ProductAttribute {
                 id: "100392".into(),
-                values: vec![ProductAttributeValue { id: None, name: Some("Bio-Baumwolle".into()) }],
+                values: vec![ProductAttributeValue {
+                    id: None,
+                    name: Some("Bio-Baumwolle".into()),
+                }],
             }],
         )]),
         ..Default::default()
     };
     let ctx = ProductContext {
-        image_uris: [201, 202, 203, 211, 212].into_iter().map(|id| (id, format!("tos-bench/{id}"))).collect(),
+        image_uris: [201, 202, 203, 211, 212]
+            .into_iter()
+            .map(|id| (id, format!("tos-bench/{id}")))
+            .collect(),
         ..Default::default()
     };
     let attributes: CategoryAttributes = serde_json::from_str(
@@ -123,15 +132,31 @@ fn main() {
     let timed = decode + map + validate + encode;
     let per_s = |d: Duration| variations_done as f64 / d.as_secs_f64();
 
-    println!("items {items} × {variants} variants = {variations_done} variations; problems {problems}; bodies {} MiB", body_bytes >> 20);
+    println!(
+        "items {items} × {variants} variants = {variations_done} variations; problems {problems}; bodies {} MiB",
+        body_bytes >> 20
+    );
     println!();
     println!("| stage | time (s) | variations/s |");
     println!("|---|---:|---:|");
-    for (name, d) in [("decode PlentyONE JSON", decode), ("map", map), ("validate", validate), ("encode TikTok JSON", encode)] {
+    for (name, d) in [
+        ("decode PlentyONE JSON", decode),
+        ("map", map),
+        ("validate", validate),
+        ("encode TikTok JSON", encode),
+    ] {
         println!("| {name} | {:.3} | {:.0} |", d.as_secs_f64(), per_s(d));
     }
-    println!("| **decode + map + validate + encode** | {:.3} | **{:.0}** |", timed.as_secs_f64(), per_s(timed));
-    println!("| wall incl. generating the input | {:.3} | {:.0} |", wall.as_secs_f64(), per_s(wall));
+    println!(
+        "| **decode + map + validate + encode** | {:.3} | **{:.0}** |",
+        timed.as_secs_f64(),
+        per_s(timed)
+    );
+    println!(
+        "| wall incl. generating the input | {:.3} | {:.0} |",
+        wall.as_secs_f64(),
+        per_s(wall)
+    );
     println!();
     println!(
         "peak memory VmHWM {} KiB (RSS at start {} KiB)",

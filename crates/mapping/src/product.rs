@@ -10,10 +10,12 @@ use std::collections::{BTreeMap, HashMap};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tts_plenty::model::{ItemImage, ItemText, Variation};
+use tts_plenty::model::{ItemImage, ItemText, Variation, VariationSku};
+use tts_tiktok::model::inventory::{InventoryUpdateRequest, SkuInventory};
+use tts_tiktok::model::price::{PriceUpdateRequest, SkuPrice};
 use tts_tiktok::model::product::{
-    IdentifierCode, ImageRef, PackageDimensions, PackageWeight, Price, ProductAttribute, ProductRequest,
-    SalesAttribute, SaveMode, Sku,
+    IdentifierCode, ImageRef, PackageDimensions, PackageWeight, Price, ProductAttribute, ProductPartialEdit,
+    ProductRequest, SalesAttribute, SaveMode, Sku,
 };
 
 use crate::category::{CategoryMapping, CategoryMatch};
@@ -419,6 +421,105 @@ pub fn map_product(
     }
 }
 
+/// PlentyONE variation SKU bodies (`POST …/variation_skus`) linking each variation to its TikTok SKU
+/// under the TikTok referrer (`marketId` = referrer id, spec D.2), so order import can find the
+/// variation by SKU. `tiktok_sku_ids`: `seller_sku` → TikTok SKU id from the create response;
+/// `parent_sku`: the TikTok product id.
+pub fn variation_skus(
+    links: &[SkuLink],
+    referrer_id: Decimal,
+    account_id: i64,
+    tiktok_sku_ids: &HashMap<String, String>,
+    parent_sku: Option<&str>,
+) -> Vec<VariationSku> {
+    links
+        .iter()
+        .map(|link| VariationSku {
+            id: None,
+            variation_id: link.variation_id,
+            market_id: referrer_id,
+            account_id,
+            sku: link.seller_sku.clone(),
+            parent_sku: parent_sku.map(str::to_string),
+            initial_sku: Some(link.seller_sku.clone()),
+            status: Some("ACTIVE".into()),
+            additional_information: tiktok_sku_ids.get(&link.seller_sku).cloned(),
+        })
+        .collect()
+}
+
+/// Inventory update body (`…/inventory/update`) for the SKUs whose TikTok id is known
+/// (`seller_sku` → TikTok SKU id). Every warehouse of a SKU is listed, as TikTok requires.
+pub fn inventory_update(
+    request: &ProductRequest,
+    sku_ids: &HashMap<String, String>,
+) -> InventoryUpdateRequest {
+    InventoryUpdateRequest {
+        skus: request
+            .skus
+            .iter()
+            .filter_map(|sku| {
+                let id = sku.id.clone().or_else(|| sku_ids.get(&sku.seller_sku).cloned())?;
+                Some(SkuInventory {
+                    id,
+                    inventory: sku.inventory.clone(),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Price update body (`…/prices/update`) for the SKUs whose TikTok id is known.
+pub fn price_update(request: &ProductRequest, sku_ids: &HashMap<String, String>) -> PriceUpdateRequest {
+    PriceUpdateRequest {
+        skus: request
+            .skus
+            .iter()
+            .filter_map(|sku| {
+                let id = sku.id.clone().or_else(|| sku_ids.get(&sku.seller_sku).cloned())?;
+                Some(SkuPrice {
+                    id,
+                    price: sku.price.clone()?,
+                    list_price: sku.list_price.clone(),
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Partial Edit body with only the top-level properties that changed between the last body sent and
+/// the current one (each sent complete, as TikTok requires), or `None` when nothing but stock and
+/// prices changed (those go through [`inventory_update`] / [`price_update`]).
+pub fn partial_edit(previous: &ProductRequest, current: &ProductRequest) -> Option<ProductPartialEdit> {
+    fn changed<T: PartialEq + Clone>(old: &T, new: &T) -> Option<T> {
+        (old != new).then(|| new.clone())
+    }
+    let without_stock_and_price = |skus: &[Sku]| -> Vec<Sku> {
+        skus.iter()
+            .map(|s| Sku {
+                inventory: Vec::new(),
+                price: None,
+                list_price: None,
+                ..s.clone()
+            })
+            .collect()
+    };
+    let edit = ProductPartialEdit {
+        title: changed(&previous.title, &current.title),
+        description: changed(&previous.description, &current.description),
+        category_id: changed(&previous.category_id, &current.category_id),
+        brand_id: changed(&previous.brand_id, &current.brand_id).flatten(),
+        main_images: changed(&previous.main_images, &current.main_images),
+        skus: (without_stock_and_price(&previous.skus) != without_stock_and_price(&current.skus))
+            .then(|| current.skus.clone()),
+        package_weight: changed(&previous.package_weight, &current.package_weight).flatten(),
+        package_dimensions: changed(&previous.package_dimensions, &current.package_dimensions).flatten(),
+        product_attributes: changed(&previous.product_attributes, &current.product_attributes),
+        external_product_id: None,
+    };
+    (edit != ProductPartialEdit::default()).then_some(edit)
+}
+
 /// Deterministic create key from (shop, item, content): a retried create with the same content
 /// reuses it, so TikTok does not create the product twice. Stock quantities and the key itself are
 /// left out of the hash, because stock may change between a failed try and its retry.
@@ -675,6 +776,32 @@ mod tests {
         assert_eq!(millimetres_to_centimetres(Decimal::from(300)), 30);
         assert_eq!(millimetres_to_centimetres(Decimal::from(1)), 1);
         assert_eq!(millimetres_to_centimetres(Decimal::ZERO), 1);
+    }
+
+    #[test]
+    fn partial_edit_sends_only_changed_properties() {
+        let old = ProductRequest {
+            title: "Becher".into(),
+            skus: vec![Sku {
+                seller_sku: "B-1".into(),
+                price: Some(Price {
+                    amount: "9.90".into(),
+                    currency: "EUR".into(),
+                    sale_price: None,
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let mut new = old.clone();
+        new.skus[0].price.as_mut().unwrap().amount = "8.90".into();
+        assert_eq!(partial_edit(&old, &new), None);
+        let ids = HashMap::from([("B-1".to_string(), "17296".to_string())]);
+        assert_eq!(price_update(&new, &ids).skus[0].price.amount, "8.90");
+        new.title = "Kaffeebecher".into();
+        let edit = partial_edit(&old, &new).unwrap();
+        assert_eq!(edit.title.as_deref(), Some("Kaffeebecher"));
+        assert!(edit.skus.is_none() && edit.description.is_none());
     }
 
     #[test]

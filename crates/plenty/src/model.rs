@@ -205,6 +205,8 @@ pub struct VariationSku {
     pub id: Option<i64>,
     #[serde(deserialize_with = "id::de")]
     pub variation_id: i64,
+    /// The marketplace's referrer id (e.g. 143.01).
+    #[serde(with = "decimal_number")]
     pub market_id: Decimal,
     #[serde(deserialize_with = "id::de")]
     pub account_id: i64,
