@@ -51,7 +51,8 @@ pub struct StatusConfig {
     /// Minimum age of any order before import (peers hold orders ~60 min because buyers may still
     /// edit them). Default 0: TikTok's own ON_HOLD covers this where it exists.
     pub min_order_age_secs: i64,
-    /// PlentyONE status per TikTok status; `None` entries fall back to [`default_plenty_status`].
+    /// PlentyONE status per TikTok status (`("AWAITING_SHIPMENT", 5.1)`); statuses not listed use
+    /// [`default_plenty_status`].
     pub overrides: Vec<(String, Decimal)>,
 }
 
