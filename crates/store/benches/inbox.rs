@@ -147,16 +147,17 @@ async fn main() {
     }
 
     println!(
-        "| backend | rows | insert (rows/s, {RECEIVERS} receivers) | claim {BATCH} + complete (rows/s, {WORKERS} workers) | end to end (rows/s) |"
+        "| backend | rows | insert (rows/s, {RECEIVERS} receivers) | claim {BATCH} + complete each (rows/s, {WORKERS} workers) | claim {BATCH} + complete batch (rows/s, {WORKERS} workers) | insert + claim + complete each (rows/s) |"
     );
-    println!("|---|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|");
     for r in &results {
         println!(
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             r.backend,
             r.rows,
             per_second(r.rows, r.insert),
             per_second(r.rows, r.drain),
+            per_second(r.rows, r.drain_batch),
             per_second(r.rows, r.insert + r.drain)
         );
     }
