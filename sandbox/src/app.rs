@@ -87,6 +87,7 @@ impl Sandbox {
     /// Runs `f` on the state, then (unlocked) delivers the webhooks and schedules the audits it queued.
     pub fn with_state<R>(self: &Arc<Self>, f: impl FnOnce(&mut State) -> R) -> R {
         let mut st = self.state.lock().expect("state");
+        st.generation += 1;
         let r = f(&mut st);
         self.flush(st);
         r
@@ -160,6 +161,7 @@ impl Sandbox {
 
     fn run_audit(self: &Arc<Self>, id: &str, version: u64) {
         let mut st = self.state.lock().expect("state");
+        st.generation += 1;
         st.complete_audit(id, version, crate::clock::now_secs());
         self.flush(st);
     }
@@ -198,6 +200,11 @@ pub fn router(app: Arc<Sandbox>) -> Router {
         .nest("/_sandbox", crate::control::router())
         .fallback(gateway)
         .with_state(app)
+}
+
+enum Data {
+    Value(serde_json::Value),
+    Raw(String),
 }
 
 struct Authed {
@@ -303,7 +310,7 @@ async fn gateway(
     }
 
     let base_url = app.base_url.clone();
-    let result = app.with_state(|st| {
+    let run = |st: &mut State| {
         let req = Req {
             app_key: &authed.app_key,
             open_id: &authed.open_id,
@@ -316,8 +323,25 @@ async fn gateway(
             op,
             base_url: &base_url,
         };
-        (op.handler)(&req, st)
-    });
+        match op.raw {
+            Some(raw) if !malformed => raw(&req, st).map(Data::Raw),
+            _ => (op.handler)(&req, st).map(Data::Value),
+        }
+    };
+    // Read-only operations skip the generation bump so cached JSON stays valid.
+    let result = if op.read_only() {
+        run(&mut app.state.lock().expect("state"))
+    } else {
+        app.with_state(run)
+    };
+    let result = match result {
+        Ok(Data::Raw(raw)) => {
+            app.stats.record(op_idx, Outcome::Ok);
+            return crate::envelope::ok_raw(&raw);
+        }
+        Ok(Data::Value(v)) => Ok(v),
+        Err(e) => Err(e),
+    };
     match result {
         Ok(data) if malformed => {
             app.stats.record(op_idx, Outcome::Fault);

@@ -95,6 +95,19 @@ pub fn envelope_response(status: StatusCode, code: i64, message: &str, data: Opt
     resp
 }
 
+/// Success envelope around already-serialized `data` JSON.
+pub fn ok_raw(data: &str) -> Response {
+    let rid = request_id();
+    let body = format!(r#"{{"code":0,"message":"Success","request_id":"{rid}","data":{data}}}"#);
+    let mut resp = (StatusCode::OK, body).into_response();
+    let headers = resp.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        headers.insert("x-tt-logid", v);
+    }
+    resp
+}
+
 pub fn ok(data: Value) -> Response {
     envelope_response(StatusCode::OK, codes::OK, "Success", Some(data))
 }

@@ -78,6 +78,8 @@ impl Req<'_> {
 }
 
 pub type Handler = fn(&Req, &mut State) -> ApiResult;
+/// A handler that returns the `data` JSON already serialized (hot read paths with cached JSON).
+pub type RawHandler = fn(&Req, &mut State) -> Result<String, ApiError>;
 
 pub struct Op {
     pub method: &'static str,
@@ -86,9 +88,15 @@ pub struct Op {
     pub cipher: bool,
     pub scope: &'static str,
     pub handler: Handler,
+    pub raw: Option<RawHandler>,
 }
 
 impl Op {
+    /// Searches and GETs do not change state (their results may be served from caches).
+    pub fn read_only(&self) -> bool {
+        self.method == "GET" || self.path.ends_with("/search")
+    }
+
     pub fn name(&self) -> String {
         format!("{} {}", self.method, self.path)
     }
@@ -129,6 +137,16 @@ const RR: &str = "seller.return_refund.basic";
 const EVENT: &str = "seller.event";
 
 macro_rules! op {
+    ($m:literal, $p:literal, $c:expr, $s:expr, $h:expr, raw = $r:expr) => {
+        Op {
+            method: $m,
+            path: $p,
+            cipher: $c,
+            scope: $s,
+            handler: $h,
+            raw: Some($r),
+        }
+    };
     ($m:literal, $p:literal, $c:expr, $s:expr, $h:expr) => {
         Op {
             method: $m,
@@ -136,6 +154,7 @@ macro_rules! op {
             cipher: $c,
             scope: $s,
             handler: $h,
+            raw: None,
         }
     };
 }
@@ -264,7 +283,14 @@ pub const OPS: &[Op] = &[
         products::create_brand
     ),
     op!("POST", "/order/202309/orders/search", true, ORDER, orders::search),
-    op!("GET", "/order/202309/orders", true, ORDER, orders::detail),
+    op!(
+        "GET",
+        "/order/202309/orders",
+        true,
+        ORDER,
+        orders::detail,
+        raw = orders::detail_raw
+    ),
     op!(
         "POST",
         "/fulfillment/202309/packages/search",

@@ -90,6 +90,10 @@ pub struct State {
     pub events: Vec<Event>,
     /// (product_id, audit_version) jobs to schedule.
     pub audits: Vec<(String, u64)>,
+    /// Bumped by every state-changing call; cached JSON of an older generation is stale.
+    pub generation: u64,
+    /// order id → (generation, masked order JSON).
+    order_cache: HashMap<String, (u64, std::sync::Arc<str>)>,
 }
 
 impl State {
@@ -122,6 +126,8 @@ impl State {
             rng: StdRng::seed_from_u64(cfg.random_seed),
             events: Vec::new(),
             audits: Vec::new(),
+            generation: 0,
+            order_cache: HashMap::new(),
         };
         let a = &cfg.app;
         s.add_app(App {
@@ -144,6 +150,20 @@ impl State {
     pub fn next_id(&mut self, base: u64) -> String {
         self.seq += 1;
         (base + self.seq).to_string()
+    }
+
+    /// The order's API JSON, serialized once per state generation.
+    pub fn order_json_cached(&mut self, id: &str, shop_id: &str) -> Option<std::sync::Arc<str>> {
+        let o = self.orders.get(id).filter(|o| o.shop_id == shop_id)?;
+        if let Some((g, j)) = self.order_cache.get(id)
+            && *g == self.generation
+        {
+            return Some(j.clone());
+        }
+        let j: std::sync::Arc<str> = o.to_json(&self.packages, false).to_string().into();
+        self.order_cache
+            .insert(id.to_string(), (self.generation, j.clone()));
+        Some(j)
     }
 
     pub fn add_app(&mut self, app: App) {
