@@ -44,11 +44,11 @@ fn generate_item_json(template: &[Variation], n: i64, variants: usize) -> String
                 s.net_stock = Decimal::from((n * 7 + k as i64 * 13) % 250);
             }
             for av in &mut v.variation_attribute_values {
-                if av.attribute_id == 2 {
-                    if let Some(value) = av.attribute_value.as_mut() {
-                        for name in &mut value.names {
-                            name.name = format!("Größe {k}");
-                        }
+                if av.attribute_id == 2
+                    && let Some(value) = av.attribute_value.as_mut()
+                {
+                    for name in &mut value.names {
+                        name.name = format!("Größe {k}");
                     }
                 }
             }

@@ -21,7 +21,7 @@ use tts_plenty::model::{
     OrderRelation, Property, address_option_type, address_relation_type, contact_option, order_item_type,
     order_property_type, order_type,
 };
-use tts_tiktok::model::order::{LineItem, Order, RecipientAddress};
+use tts_tiktok::model::order::{LineItem, Order, OrderStatus, RecipientAddress};
 
 use crate::address::{CountryTable, split_name, split_street, usable};
 use crate::problem::{Problem, codes};
@@ -256,7 +256,25 @@ pub fn map_order(order: &Order, config: &OrderMappingConfig, lookup: &dyn Variat
             ..Default::default()
         };
 
-    let groups = group_lines(&order.line_items, config.discount_mode, &mut problems);
+    // Lines cancelled in a partly cancelled order are not sold (the reconciliation below checks
+    // that TikTok's totals agree); a fully cancelled order keeps its lines.
+    let keep_cancelled = order.status == OrderStatus::Cancelled;
+    let mut lines: Vec<(usize, &LineItem)> = Vec::with_capacity(order.line_items.len());
+    for (i, line) in order.line_items.iter().enumerate() {
+        if !keep_cancelled && line.display_status.trim().eq_ignore_ascii_case("CANCELLED") {
+            problems.push(Problem::warning(
+                format!("line_items[{i}]"),
+                codes::LINE_ITEM_CANCELLED,
+                format!(
+                    "line {} ({}) is cancelled and not imported",
+                    line.id, line.seller_sku
+                ),
+            ));
+        } else {
+            lines.push((i, line));
+        }
+    }
+    let groups = group_lines(&lines, config.discount_mode, &mut problems);
     let mut items = Vec::with_capacity(groups.len() + 4);
     let mut seller_discount = Decimal::ZERO;
     let mut platform_discount = Decimal::ZERO;
@@ -422,7 +440,7 @@ pub fn map_order(order: &Order, config: &OrderMappingConfig, lookup: &dyn Variat
         properties,
         ..Default::default()
     };
-    let paid = !matches!(order.status, tts_tiktok::model::order::OrderStatus::Unpaid);
+    let paid = !matches!(order.status, OrderStatus::Unpaid);
     let payment = match (paid, total_amount) {
         (true, Some(amount)) => Some(PaymentDraft {
             amount,
@@ -503,12 +521,12 @@ struct LineGroup<'a> {
 
 /// Groups identical units (same SKU, same prices) into one item. Every unit keeps its exact prices.
 fn group_lines<'a>(
-    lines: &'a [LineItem],
+    lines: &[(usize, &'a LineItem)],
     mode: DiscountMode,
     problems: &mut Vec<Problem>,
 ) -> Vec<LineGroup<'a>> {
     let mut groups: Vec<(Vec<&str>, LineGroup<'a>)> = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
+    for &(i, line) in lines {
         let path = |field: &str| format!("line_items[{i}].{field}");
         let sale = parse_money(&path("sale_price"), Some(&line.sale_price), problems);
         let original = parse_money(&path("original_price"), Some(&line.original_price), problems);

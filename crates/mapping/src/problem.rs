@@ -116,6 +116,7 @@ pub mod codes {
     pub const IDEMPOTENCY_KEY_TOO_LONG: &str = "IDEMPOTENCY_KEY_TOO_LONG";
     pub const NO_VARIATIONS: &str = "NO_VARIATIONS";
     pub const TEXT_MISSING: &str = "TEXT_MISSING";
+    pub const TEXT_LANGUAGE_FALLBACK: &str = "TEXT_LANGUAGE_FALLBACK";
     // Orders
     pub const ADDRESS_INCOMPLETE: &str = "ADDRESS_INCOMPLETE";
     pub const COUNTRY_UNMAPPED: &str = "COUNTRY_UNMAPPED";
@@ -124,5 +125,6 @@ pub mod codes {
     pub const AMOUNTS_DO_NOT_RECONCILE: &str = "AMOUNTS_DO_NOT_RECONCILE";
     pub const CURRENCY_MISSING: &str = "CURRENCY_MISSING";
     pub const LINE_ITEMS_MISSING: &str = "LINE_ITEMS_MISSING";
+    pub const LINE_ITEM_CANCELLED: &str = "LINE_ITEM_CANCELLED";
     pub const STATUS_NOT_IMPORTABLE: &str = "STATUS_NOT_IMPORTABLE";
 }

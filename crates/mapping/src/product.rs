@@ -22,6 +22,8 @@ use crate::category::{CategoryMapping, CategoryMatch};
 use crate::inventory::{InventoryConfig, variation_inventory};
 use crate::problem::{Problem, codes};
 use crate::region::MAX_MAIN_IMAGES;
+use crate::validate::{ValidationRules, WriteMode, validate_product};
+use tts_tiktok::model::product::CategoryAttributes;
 
 /// Which PlentyONE field becomes `seller_sku`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,7 +194,7 @@ pub fn map_product(
     {
         problems.push(Problem::warning(
             "title",
-            codes::TEXT_MISSING,
+            codes::TEXT_LANGUAGE_FALLBACK,
             format!("no item text in {preferred:?}; used {lang:?}"),
         ));
     }
@@ -419,6 +421,35 @@ pub fn map_product(
         language,
         problems,
     }
+}
+
+/// [`map_product`] then [`validate_product`] with the config's region and currency: one list with the
+/// mapping and validation problems (a validation problem the mapper already explained, like a
+/// missing category or an image not uploaded yet, is not repeated).
+pub fn map_and_validate(
+    variations: &[Variation],
+    config: &ProductMappingConfig,
+    ctx: &ProductContext,
+    attributes: Option<&CategoryAttributes>,
+    mode: WriteMode,
+) -> MappedProduct {
+    let mut mapped = map_product(variations, config, ctx);
+    let rules = ValidationRules::new(&config.region, Some(&config.currency), mode);
+    for problem in validate_product(&mapped.request, &rules, attributes) {
+        let explained_by = match problem.code {
+            codes::CATEGORY_MISSING => Some(codes::CATEGORY_UNMAPPED),
+            codes::MAIN_IMAGES_MISSING => Some(codes::IMAGE_NOT_UPLOADED),
+            _ => None,
+        };
+        let repeated = mapped
+            .problems
+            .iter()
+            .any(|m| (m.path == problem.path && m.code == problem.code) || Some(m.code) == explained_by);
+        if !repeated {
+            mapped.problems.push(problem);
+        }
+    }
+    mapped
 }
 
 /// PlentyONE variation SKU bodies (`POST …/variation_skus`) linking each variation to its TikTok SKU

@@ -306,14 +306,12 @@ fn value_key(a: &SalesAttribute) -> String {
 }
 
 fn validate_sales_attributes(per_sku: Vec<&[SalesAttribute]>, p: &mut Vec<Problem>) {
-    if per_sku.len() == 1 {
-        if !per_sku[0].is_empty() {
-            p.push(Problem::warning(
-                "skus[0].sales_attributes",
-                codes::SALES_ATTRIBUTES_ON_SINGLE_SKU,
-                "a single-SKU product needs no sales attributes",
-            ));
-        }
+    if per_sku.len() == 1 && !per_sku[0].is_empty() {
+        p.push(Problem::warning(
+            "skus[0].sales_attributes",
+            codes::SALES_ATTRIBUTES_ON_SINGLE_SKU,
+            "a single-SKU product needs no sales attributes",
+        ));
     }
     let reference: Vec<String> = {
         let mut keys: Vec<String> = per_sku

@@ -410,3 +410,46 @@ fn unreconcilable_totals_are_an_error() {
     assert!(problem.is_error());
     assert!(problem.message.contains("0.01"), "{}", problem.message);
 }
+
+#[test]
+fn partly_cancelled_lines_are_left_out() {
+    let mut order: Order = read_json("order/discount_and_shipping.tiktok.json");
+    order.line_items[3].display_status = "CANCELLED".into();
+    order.payment.as_mut().unwrap().total_amount = Some("69.67".into());
+    let mapped = map_order(&order, &order_config("EUR"), &lookup);
+    assert!(!has_errors(&mapped.problems), "{:?}", mapped.problems);
+    let found: Vec<&str> = mapped.problems.iter().map(|p| p.code).collect();
+    assert_eq!(found, vec![codes::LINE_ITEM_CANCELLED]);
+    assert!(!mapped.order.order_items.iter().any(|i| i.type_id == 9));
+}
+
+#[test]
+fn map_and_validate_reports_each_cause_once() {
+    use tts_mapping::product::map_and_validate;
+    let variations: Vec<Variation> = read_json("product/mug_single_variation.plenty.json");
+    let config = ProductMappingConfig {
+        categories: CategoryMapping::default(),
+        ..product_config()
+    };
+    let mapped = map_and_validate(
+        &variations,
+        &config,
+        &ProductContext::default(),
+        None,
+        WriteMode::Create,
+    );
+    let found: Vec<(&str, &str)> = mapped
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.code))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("category_id", codes::CATEGORY_UNMAPPED),
+            ("main_images[0]", codes::IMAGE_NOT_UPLOADED),
+            ("main_images[1]", codes::IMAGE_NOT_UPLOADED),
+            ("skus[0].inventory[0].quantity", codes::QUANTITY_ZERO_ON_CREATE),
+        ]
+    );
+}
