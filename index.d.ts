@@ -146,7 +146,7 @@ export interface CallOptions {
   idempotencyKey?: string
 }
 
-/** The answer of a call. */
+/** The answer of a call (built with `JSON.parse`, see `to_call_result`). */
 export interface CallResult {
   requestId: string
   data: any
@@ -267,7 +267,7 @@ export interface OperationInfo {
 /** The operation table: every TikTok Shop call this package makes. */
 export declare function operations(): Array<OperationInfo>
 
-/** One page of a search. */
+/** One page of a search (built with `JSON.parse`, see `to_page_result`). */
 export interface PageResult {
   items: Array<any>
   /** Absent on the last page. */

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test'
 
 import { TikTokShopClient } from '../index.js'
 import { paginate, shopView } from '../pagination.js'
-import { countFor, startSandbox } from './sandbox-process.mjs'
+import { countFor, startSandbox } from '../scripts/sandbox.mjs'
 
 let sandbox, shop, events, client
 

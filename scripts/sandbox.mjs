@@ -1,16 +1,21 @@
-// Starts the sandbox binary (built by `cargo build --workspace --bins`, which `npm test` runs first)
-// as a child process and talks to its control API.
+// Starts the sandbox binary as a child process and talks to its control API. Used by the tests (debug
+// build, made by `npm test`), the benchmarks and the demo (release build).
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 
-import { repoRoot } from './helpers.mjs'
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-const binary = join(repoRoot, 'target', 'x86_64-unknown-linux-gnu', 'debug', 'tts-sandbox')
+export function sandboxBinary(profile = 'debug') {
+  return join(repoRoot, 'target', 'x86_64-unknown-linux-gnu', profile, 'tts-sandbox')
+}
 
-export async function startSandbox(args = []) {
-  if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`cargo build -p tts-sandbox\` first`)
+export async function startSandbox(args = [], { profile = 'debug' } = {}) {
+  const binary = sandboxBinary(profile)
+  const build = profile === 'release' ? 'cargo build --release -p tts-sandbox' : 'cargo build -p tts-sandbox'
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`${build}\` first`)
   const child = spawn(binary, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TTS_SANDBOX_LOG: 'warn' } })
   let stderr = ''
   child.stderr.on('data', (d) => (stderr += d))

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
+use napi::JsValue;
+use napi::bindgen_prelude::{Buffer, Either, JsObjectValue, Object, PromiseRaw, ToNapiValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status};
 use napi_derive::napi;
@@ -19,9 +20,10 @@ use tts_tiktok::oauth::{DEFAULT_AUTH_BASE, TokenSet};
 use tts_tiktok::operations::{BodyKind, Operation};
 use tts_tiktok::request::{AppCredentials, DEFAULT_API_BASE, RequestBody};
 use tts_tiktok::sign::QueryValue;
+use tts_tiktok::transport::Envelope;
 use tts_tiktok::transport::HttpOptions;
 
-use crate::errors::{check, invalid, spawn};
+use crate::errors::{JsonText, check, invalid, json_parse, spawn};
 use crate::oauth::Tokens;
 
 /// Options of `TikTokShopClient`.
@@ -81,14 +83,16 @@ pub struct CallOptions {
     pub idempotency_key: Option<String>,
 }
 
-/// The answer of a call.
+/// The answer of a call (built with `JSON.parse`, see `to_call_result`).
+#[allow(dead_code)] // declares the TypeScript shape
 #[napi(object)]
 pub struct CallResult {
     pub request_id: String,
     pub data: serde_json::Value,
 }
 
-/// One page of a search.
+/// One page of a search (built with `JSON.parse`, see `to_page_result`).
+#[allow(dead_code)] // declares the TypeScript shape
 #[napi(object)]
 pub struct PageResult {
     pub items: Vec<serde_json::Value>,
@@ -235,11 +239,40 @@ fn prepare(
     Ok((client.shop(shop_id)?, op, input))
 }
 
-fn page_to_js(page: Page) -> PageResult {
-    PageResult {
-        items: page.items,
-        next_page_token: page.next_page_token,
-        total_count: page.total_count.map(|n| n as f64),
+/// What `call` resolves to; `data` goes through `JSON.parse`.
+pub struct CallAnswer(Envelope);
+
+impl ToNapiValue for CallAnswer {
+    unsafe fn to_napi_value(
+        raw_env: napi::sys::napi_env,
+        value: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let mut result = Object::new(&env)?;
+        result.set_named_property("requestId", value.0.request_id)?;
+        result.set_named_property("data", json_parse(&env, value.0.data.get())?)?;
+        Ok(result.raw())
+    }
+}
+
+/// What `fetchPage` resolves to; `items` go through `JSON.parse`.
+pub struct PageAnswer(Page);
+
+impl ToNapiValue for PageAnswer {
+    unsafe fn to_napi_value(
+        raw_env: napi::sys::napi_env,
+        value: Self,
+    ) -> napi::Result<napi::sys::napi_value> {
+        let env = Env::from_raw(raw_env);
+        let mut result = Object::new(&env)?;
+        result.set_named_property("items", json_parse(&env, value.0.items.get())?)?;
+        if let Some(token) = value.0.next_page_token {
+            result.set_named_property("nextPageToken", token)?;
+        }
+        if let Some(total) = value.0.total_count {
+            result.set_named_property("totalCount", total as f64)?;
+        }
+        Ok(result.raw())
     }
 }
 
@@ -327,7 +360,7 @@ impl TikTokShopClient {
         shop_id: String,
         operation: String,
         options: Option<CallOptions>,
-    ) -> napi::Result<PromiseRaw<'env, CallResult>> {
+    ) -> napi::Result<PromiseRaw<'env, CallAnswer>> {
         let prepared = prepare(&self.client, &shop_id, &operation, options);
         spawn(
             env,
@@ -335,10 +368,7 @@ impl TikTokShopClient {
                 let (shop, op, input) = prepared?;
                 shop.call(op, input).await
             },
-            |e| CallResult {
-                request_id: e.request_id,
-                data: e.data,
-            },
+            CallAnswer,
         )
     }
 
@@ -353,7 +383,7 @@ impl TikTokShopClient {
         options: Option<CallOptions>,
         page_size: u32,
         page_token: Option<String>,
-    ) -> napi::Result<PromiseRaw<'env, PageResult>> {
+    ) -> napi::Result<PromiseRaw<'env, PageAnswer>> {
         let prepared = prepare(&self.client, &shop_id, &operation, options);
         spawn(
             env,
@@ -361,7 +391,7 @@ impl TikTokShopClient {
                 let (shop, op, input) = prepared?;
                 shop.fetch_page(op, input, page_size, page_token.as_deref()).await
             },
-            page_to_js,
+            PageAnswer,
         )
     }
 
@@ -372,18 +402,17 @@ impl TikTokShopClient {
         env: &'env Env,
         shop_id: String,
         ids: Vec<String>,
-    ) -> napi::Result<PromiseRaw<'env, Vec<serde_json::Value>>> {
+    ) -> napi::Result<PromiseRaw<'env, JsonText>> {
         let shop = self.client.shop(&shop_id);
         spawn(
             env,
             async move {
                 let orders = shop?.get_orders(&ids).await?;
-                orders
-                    .into_iter()
-                    .map(|o| serde_json::to_value(o).map_err(|e| tts_core::Error::internal(e.to_string())))
-                    .collect::<tts_core::Result<Vec<_>>>()
+                serde_json::to_string(&orders)
+                    .map(JsonText)
+                    .map_err(|e| tts_core::Error::internal(e.to_string()))
             },
-            |v| v,
+            |text| text,
         )
     }
 }

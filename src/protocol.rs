@@ -53,15 +53,18 @@ fn body_bytes(body: &Option<Either<Buffer, String>>) -> Option<&[u8]> {
     })
 }
 
-fn with_sign_input<T>(input: &SignRequestInput, f: impl FnOnce(&SignInput<'_>) -> T) -> T {
-    let query = query_of(input.query.clone());
-    f(&SignInput {
-        path: &input.path,
-        query: &query,
-        body: body_bytes(&input.body),
-        content_type: input.content_type.as_deref(),
-        legacy: input.legacy.unwrap_or(false),
-    })
+fn with_sign_input<T>(input: SignRequestInput, f: impl FnOnce(&str, &SignInput<'_>) -> T) -> T {
+    let query = query_of(input.query);
+    f(
+        &input.app_secret,
+        &SignInput {
+            path: &input.path,
+            query: &query,
+            body: body_bytes(&input.body),
+            content_type: input.content_type.as_deref(),
+            legacy: input.legacy.unwrap_or(false),
+        },
+    )
 }
 
 /// The `sign` query parameter (64 lowercase hex characters) for a request.
@@ -77,14 +80,16 @@ pub fn sign_request(env: Env, input: SignRequestInput) -> napi::Result<String> {
             "must be the request path starting with `/`, without host or query",
         ));
     }
-    Ok(with_sign_input(&input, |s| sign(&input.app_secret, s)))
+    Ok(with_sign_input(input, |secret, s| sign(secret, s)))
 }
 
 /// The string that is wrapped in the secret and MACed, for debugging a signature mismatch. It holds no
 /// secret but does hold the body: don't log it by default.
 #[napi]
 pub fn signature_base_string(input: SignRequestInput) -> String {
-    with_sign_input(&input, |s| String::from_utf8_lossy(&base_string(s)).into_owned())
+    with_sign_input(input, |_, s| {
+        String::from_utf8_lossy(&base_string(s)).into_owned()
+    })
 }
 
 /// Inputs of `buildRequest`.

@@ -16,12 +16,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{KeyInit, Mac};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use rand::RngCore;
-use serde::{Deserialize, Deserializer};
-use serde_json::Value;
+use serde::Deserialize;
 use sha2::Sha256;
 use tts_core::secret::secret;
 use tts_core::{Error, ErrorCode, ExposeSecret, Result, SecretString};
 
+use crate::model::lenient;
 use crate::operations::Operation;
 use crate::request::{AppCredentials, RequestParts, build_request};
 use crate::transport::{self, Envelope, decode_envelope, transport_error};
@@ -292,23 +292,15 @@ impl fmt::Debug for TokenSet {
     }
 }
 
-fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<i64, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::Number(n)) => n.as_i64().unwrap_or_default(),
-        Some(Value::String(s)) => s.parse().unwrap_or_default(),
-        _ => 0,
-    })
-}
-
 #[derive(Deserialize)]
 struct RawTokenData {
     #[serde(default)]
     access_token: String,
-    #[serde(default, deserialize_with = "lenient_i64")]
+    #[serde(default, deserialize_with = "lenient::int")]
     access_token_expire_in: i64,
     #[serde(default)]
     refresh_token: String,
-    #[serde(default, deserialize_with = "lenient_i64")]
+    #[serde(default, deserialize_with = "lenient::int")]
     refresh_token_expire_in: i64,
     #[serde(default)]
     open_id: String,
@@ -316,7 +308,7 @@ struct RawTokenData {
     seller_name: String,
     #[serde(default)]
     seller_base_region: String,
-    #[serde(default, deserialize_with = "lenient_i64")]
+    #[serde(default, deserialize_with = "lenient::int")]
     user_type: i64,
     #[serde(default)]
     granted_scopes: Vec<String>,
@@ -338,13 +330,7 @@ pub fn token_set_from(
     now: i64,
     previous_refresh_token: Option<&SecretString>,
 ) -> Result<TokenSet> {
-    let raw: RawTokenData = serde_path_to_error::deserialize(envelope.data).map_err(|e| {
-        Error::new(
-            ErrorCode::InvalidResponse,
-            format!("token answer: `data.{}`: {}", e.path(), e.inner()),
-        )
-        .with_field(format!("data.{}", e.path()))
-    })?;
+    let raw: RawTokenData = envelope.decode("token answer")?;
     if raw.access_token.is_empty() || raw.access_token_expire_in <= 0 {
         return Err(Error::new(
             ErrorCode::InvalidResponse,
@@ -485,13 +471,7 @@ pub fn authorized_shops_from(envelope: Envelope) -> Result<Vec<AuthorizedShop>> 
         #[serde(default)]
         shops: Vec<AuthorizedShop>,
     }
-    let data: Data = serde_path_to_error::deserialize(envelope.data).map_err(|e| {
-        Error::new(
-            ErrorCode::InvalidResponse,
-            format!("authorized shops: `data.{}`: {}", e.path(), e.inner()),
-        )
-        .with_field(format!("data.{}", e.path()))
-    })?;
+    let data: Data = envelope.decode("authorized shops")?;
     Ok(data.shops)
 }
 
@@ -530,6 +510,7 @@ pub async fn get_authorized_shops(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn authorize_url_per_region() {
@@ -605,7 +586,7 @@ mod tests {
     fn token_answers_absolute_expiry_and_refresh_fallback() {
         let env = |data: Value| Envelope {
             request_id: "r".into(),
-            data,
+            data: serde_json::value::to_raw_value(&data).unwrap(),
         };
         let set = token_set_from(
             env(serde_json::json!({

@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tts_core::{Error, ErrorCode, ExposeSecret, Result};
 
 use crate::client::retry::AttemptFailure;
@@ -45,11 +47,36 @@ pub fn http_client(options: HttpOptions) -> Result<reqwest::Client> {
         .map_err(|e| Error::internal(format!("cannot build HTTP client: {}", e.without_url())))
 }
 
-/// The decoded envelope of a successful answer.
-#[derive(Clone, Debug, PartialEq)]
+/// The envelope of a successful answer. `data` stays raw JSON text until someone needs it: typed
+/// helpers decode it straight into their models, and the Node binding hands it to V8's `JSON.parse`,
+/// which is far cheaper than building JS objects field by field.
+#[derive(Clone, Debug)]
 pub struct Envelope {
     pub request_id: String,
-    pub data: Value,
+    pub data: Box<RawValue>,
+}
+
+impl Envelope {
+    /// Decodes `data` into `T`; a mismatch is `TTS_INVALID_RESPONSE` naming the JSON path.
+    pub fn decode<T: DeserializeOwned>(&self, what: &str) -> Result<T> {
+        decode_raw(what, &self.data)
+    }
+
+    /// `data` as a JSON value.
+    pub fn value(&self) -> Result<Value> {
+        self.decode("response")
+    }
+}
+
+/// Decodes raw JSON `data` into `T`, naming the failing path.
+pub fn decode_raw<T: DeserializeOwned>(what: &str, data: &RawValue) -> Result<T> {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(data.get())).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidResponse,
+            format!("{what}: `data.{}`: {}", e.path(), e.inner()),
+        )
+        .with_field(format!("data.{}", e.path()))
+    })
 }
 
 #[derive(Deserialize)]
@@ -60,7 +87,7 @@ struct RawEnvelope {
     #[serde(default)]
     request_id: String,
     #[serde(default)]
-    data: Value,
+    data: Option<Box<RawValue>>,
 }
 
 /// Turns a response (status, `Retry-After`, body bytes) into data or a classified error. Pure.
@@ -100,9 +127,12 @@ pub fn decode_envelope(
             }
         };
     if raw.code == 0 && (200..300).contains(&http_status) {
+        let data = raw
+            .data
+            .unwrap_or_else(|| RawValue::from_string("null".into()).expect("valid JSON"));
         return Ok(Envelope {
             request_id: raw.request_id,
-            data: raw.data,
+            data,
         });
     }
     let request_id = Some(raw.request_id.as_str()).filter(|s| !s.is_empty());
@@ -209,7 +239,18 @@ mod tests {
             0,
         )
         .unwrap();
-        assert_eq!(ok.data["a"], 1);
+        assert_eq!(ok.value().unwrap()["a"], 1);
+        assert_eq!(
+            ok.decode::<std::collections::HashMap<String, i64>>("x").unwrap()["a"],
+            1
+        );
+        let e = ok
+            .decode::<std::collections::HashMap<String, String>>("thing")
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), e.field.as_deref()),
+            (ErrorCode::InvalidResponse, Some("data.a"))
+        );
         let e = decode_envelope(
             401,
             None,

@@ -5,10 +5,13 @@
 //! de-duplicate on `tts_notification_id` (the durable inbox does).
 
 use hmac::{KeyInit, Mac};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Sha256;
 use tts_core::{Error, ErrorCode, Result};
+
+// Ids are strings in TikTok's payloads; numbers are accepted too, so a 64-bit id never loses precision.
+use crate::model::lenient;
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
@@ -123,34 +126,6 @@ pub fn topic_name(type_code: i64) -> &'static str {
         .map_or("UNKNOWN", |(_, name)| name)
 }
 
-/// Ids are strings in TikTok's payloads; accept numbers too, so a 64-bit id never loses precision
-/// and a sender that emits numbers does not break us.
-fn id_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
-    Ok(opt_id_string(d)?.unwrap_or_default())
-}
-
-fn opt_id_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<String>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::String(s)) => Some(s),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    })
-}
-
-fn id_list<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
-    Ok(match Option::<Value>::deserialize(d)? {
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::String(s) => Some(s),
-                Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    })
-}
-
 macro_rules! lenient_struct {
     ($(#[$doc:meta])* $name:ident { $( $(#[$fdoc:meta])* $field:ident : $ty:ty $(=> $with:literal)? ),* $(,)? }) => {
         $(#[$doc])*
@@ -167,7 +142,7 @@ macro_rules! lenient_struct {
 lenient_struct!(
     /// Type 1.
     OrderStatusChange {
-        order_id: String => "id_string",
+        order_id: String => "lenient::string",
         /// `UNPAID`, `ON_HOLD`, `AWAITING_SHIPMENT`, ... (`CANCEL` appears in the docs for `CANCELLED`).
         order_status: String,
         is_on_hold_order: Option<bool>,
@@ -176,11 +151,11 @@ lenient_struct!(
 );
 lenient_struct!(
     /// Type 3.
-    RecipientAddressUpdate { order_id: String => "id_string", update_time: Option<i64> }
+    RecipientAddressUpdate { order_id: String => "lenient::string", update_time: Option<i64> }
 );
 lenient_struct!(
     /// One package of a type-4 notification.
-    PackageRef { package_id: String => "id_string", order_id_list: Vec<String> => "id_list" }
+    PackageRef { package_id: String => "lenient::string", order_id_list: Vec<String> => "lenient::string_vec" }
 );
 lenient_struct!(
     /// Type 4.
@@ -189,7 +164,7 @@ lenient_struct!(
 lenient_struct!(
     /// Type 5.
     ProductStatusChange {
-        product_id: String => "id_string",
+        product_id: String => "lenient::string",
         status: Option<String>,
         suspended_reason: Option<String>,
         update_time: Option<i64>,
@@ -206,21 +181,21 @@ lenient_struct!(
 lenient_struct!(
     /// Type 11.
     CancellationStatusChange {
-        order_id: String => "id_string",
+        order_id: String => "lenient::string",
         cancellations_role: Option<String>,
         cancel_status: Option<String>,
-        cancel_id: Option<String> => "opt_id_string",
+        cancel_id: Option<String> => "lenient::opt_string",
         create_time: Option<i64>,
     }
 );
 lenient_struct!(
     /// Type 12.
     ReturnStatusChange {
-        order_id: String => "id_string",
+        order_id: String => "lenient::string",
         return_role: Option<String>,
         return_type: Option<String>,
         return_status: Option<String>,
-        return_id: Option<String> => "opt_id_string",
+        return_id: Option<String> => "lenient::opt_string",
         create_time: Option<i64>,
         update_time: Option<i64>,
     }
@@ -228,7 +203,7 @@ lenient_struct!(
 lenient_struct!(
     /// Type 37 (shape not documented in our sources: the product id and status are read leniently).
     ProductAuditStatusChange {
-        product_id: String => "id_string",
+        product_id: String => "lenient::string",
         status: Option<String>,
         update_time: Option<i64>,
     }
@@ -238,9 +213,9 @@ lenient_struct!(
 struct RawNotification {
     #[serde(rename = "type")]
     type_code: i64,
-    #[serde(deserialize_with = "id_string")]
+    #[serde(deserialize_with = "lenient::string")]
     tts_notification_id: String,
-    #[serde(deserialize_with = "id_string")]
+    #[serde(deserialize_with = "lenient::string")]
     shop_id: String,
     #[serde(default)]
     timestamp: i64,

@@ -1,11 +1,11 @@
 //! Typed helpers over [`Shop::call`] for the calls the sync engines make most. Every other operation
 //! of the table is reachable through [`Shop::call`] / [`Shop::call_id`] with a JSON body.
 
+use futures_util::Stream;
 use futures_util::future::try_join_all;
-use futures_util::{Stream, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
-use tts_core::{Error, ErrorCode, Result};
+use tts_core::{Error, Result};
 
 use super::{CallInput, Shop};
 use crate::model::order::{Order, OrderDetailResponse};
@@ -17,16 +17,6 @@ pub const ORDER_IDS_PER_CALL: usize = 50;
 
 fn op(id: &str) -> &'static Operation {
     Operation::find(id).expect("helpers only name operations of the table")
-}
-
-fn decode<T: serde::de::DeserializeOwned>(what: &str, data: Value) -> Result<T> {
-    serde_path_to_error::deserialize(data).map_err(|e| {
-        Error::new(
-            ErrorCode::InvalidResponse,
-            format!("{what}: `data.{}`: {}", e.path(), e.inner()),
-        )
-        .with_field(format!("data.{}", e.path()))
-    })
 }
 
 /// Filters of Search Orders (body of `POST /order/202309/orders/search`). Upper bounds are exclusive.
@@ -56,7 +46,6 @@ impl Shop {
             .query("sort_field", "update_time")
             .query("sort_order", "ASC");
         self.paginate(op("orders.search"), input, page_size)
-            .map(|item| item.and_then(|v| decode("order", v)))
     }
 
     /// Order details for any number of ids, in batches of 50 sent concurrently (each waits for its
@@ -68,7 +57,9 @@ impl Shop {
         let batches = ids.chunks(ORDER_IDS_PER_CALL).map(|chunk| async move {
             let input = CallInput::default().query("ids", QueryValue::Many(chunk.to_vec()));
             let envelope = self.call(op("orders.get"), input).await?;
-            decode::<OrderDetailResponse>("order detail", envelope.data).map(|d| d.orders)
+            envelope
+                .decode::<OrderDetailResponse>("order detail")
+                .map(|d| d.orders)
         });
         Ok(try_join_all(batches).await?.into_iter().flatten().collect())
     }
@@ -87,7 +78,7 @@ impl Shop {
                 CallInput::json(&body).path("product_id", product_id),
             )
             .await?;
-        Ok(envelope.data)
+        envelope.value()
     }
 
     /// Updates SKU prices (`POST /product/202309/products/{id}/prices/update`).
@@ -103,6 +94,6 @@ impl Shop {
                 CallInput::json(&body).path("product_id", product_id),
             )
             .await?;
-        Ok(envelope.data)
+        envelope.value()
     }
 }

@@ -1,22 +1,33 @@
 //! Pagination (`page_size` + opaque `page_token`, spec §3) as lazy streams, and the time windows of
 //! order reconciliation.
 
+use std::collections::HashMap;
+
 use futures_util::Stream;
 use futures_util::stream::{self, TryStreamExt};
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use tts_core::{Error, ErrorCode, Result};
 
 use super::{CallInput, Shop};
 use crate::operations::Operation;
 use crate::sign::QueryValue;
+use crate::transport::decode_raw;
 
-/// One page of a search.
-#[derive(Clone, Debug, PartialEq)]
+/// One page of a search. `items` stays raw JSON (an array) until decoded.
+#[derive(Clone, Debug)]
 pub struct Page {
-    pub items: Vec<Value>,
+    pub items: Box<RawValue>,
     /// `None` on the last page.
     pub next_page_token: Option<String>,
     pub total_count: Option<u64>,
+}
+
+impl Page {
+    /// The items decoded as `T`.
+    pub fn decode_items<T: DeserializeOwned>(&self, what: &str) -> Result<Vec<T>> {
+        decode_raw(what, &self.items)
+    }
 }
 
 /// The `data` field holding a search's items.
@@ -32,14 +43,19 @@ pub fn items_field(operation: &Operation) -> Option<&'static str> {
     })
 }
 
-/// Reads a page out of a search answer's `data`.
-pub fn page_from(operation: &Operation, mut data: Value) -> Result<Page> {
+/// Reads a page out of a search answer's `data`, leaving the items raw.
+pub fn page_from(operation: &Operation, data: &RawValue) -> Result<Page> {
     let field = items_field(operation).ok_or_else(|| {
         Error::invalid_argument("operation", format!("{} is not a paginated search", operation.id))
     })?;
-    let items = match data.get_mut(field).map(Value::take) {
-        Some(Value::Array(items)) => items,
-        None | Some(Value::Null) => Vec::new(),
+    let mut fields: HashMap<String, Box<RawValue>> = match data.get() {
+        "null" => HashMap::new(),
+        _ => decode_raw("search answer", data)?,
+    };
+    let items = match fields.remove(field) {
+        Some(raw) if raw.get().trim_start().starts_with('[') => raw,
+        None => RawValue::from_string("[]".into()).expect("valid JSON"),
+        Some(raw) if raw.get() == "null" => RawValue::from_string("[]".into()).expect("valid JSON"),
         Some(_) => {
             return Err(Error::new(
                 ErrorCode::InvalidResponse,
@@ -48,12 +64,13 @@ pub fn page_from(operation: &Operation, mut data: Value) -> Result<Page> {
             .with_field(format!("data.{field}")));
         }
     };
-    let next_page_token = data
+    let next_page_token = fields
         .get("next_page_token")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string);
-    let total_count = data.get("total_count").and_then(Value::as_u64);
+        .and_then(|raw| serde_json::from_str::<Option<String>>(raw.get()).ok().flatten())
+        .filter(|t| !t.is_empty());
+    let total_count = fields
+        .get("total_count")
+        .and_then(|raw| serde_json::from_str::<Option<u64>>(raw.get()).ok().flatten());
     Ok(Page {
         items,
         next_page_token,
@@ -80,16 +97,16 @@ impl Shop {
                 .push(("page_token".into(), QueryValue::One(token.to_string())));
         }
         let envelope = self.call(operation, input).await?;
-        page_from(operation, envelope.data)
+        page_from(operation, &envelope.data)
     }
 
-    /// Every item of a search, page after page, fetched lazily as the stream is read.
-    pub fn paginate(
+    /// Every item of a search, decoded as `T`, page after page, fetched lazily as the stream is read.
+    pub fn paginate<T: DeserializeOwned + Send + 'static>(
         &self,
         operation: &'static Operation,
         input: CallInput,
         page_size: u32,
-    ) -> impl Stream<Item = Result<Value>> + Send + 'static {
+    ) -> impl Stream<Item = Result<T>> + Send + 'static {
         let shop = self.clone();
         let pages = stream::try_unfold(Some(None::<String>), move |state| {
             let shop = shop.clone();
@@ -99,8 +116,9 @@ impl Shop {
                 let page = shop
                     .fetch_page(operation, input, page_size, token.as_deref())
                     .await?;
+                let items: Vec<T> = page.decode_items(operation.id)?;
                 let next = page.next_page_token.clone().map(Some);
-                Ok(Some((page.items, next)))
+                Ok(Some((items, next)))
             }
         });
         pages
@@ -147,20 +165,32 @@ mod tests {
         assert!(reconciliation_windows(0, 10, 10, 10).is_err());
     }
 
+    fn raw(v: serde_json::Value) -> Box<RawValue> {
+        serde_json::value::to_raw_value(&v).unwrap()
+    }
+
     #[test]
     fn pages_are_read_from_the_operation_field() {
         let op = Operation::find("returns.search").unwrap();
-        let page = page_from(op, serde_json::json!({"return_orders": [{"return_id": "1"}], "next_page_token": "t+/=", "total_count": 3})).unwrap();
-        assert_eq!(page.items.len(), 1);
-        assert_eq!(page.next_page_token.as_deref(), Some("t+/="));
-        let last = page_from(op, serde_json::json!({"next_page_token": ""})).unwrap();
-        assert_eq!((last.items.len(), last.next_page_token), (0, None));
-        assert!(page_from(Operation::find("orders.get").unwrap(), serde_json::json!({})).is_err());
-        assert_eq!(
-            page_from(op, serde_json::json!({"return_orders": 5}))
-                .unwrap_err()
-                .code(),
-            ErrorCode::InvalidResponse
+        let data = raw(
+            serde_json::json!({"return_orders": [{"return_id": "1"}], "next_page_token": "t+/=", "total_count": 3}),
         );
+        let page = page_from(op, &data).unwrap();
+        assert_eq!(page.decode_items::<serde_json::Value>("r").unwrap().len(), 1);
+        assert_eq!(
+            (page.next_page_token.as_deref(), page.total_count),
+            (Some("t+/="), Some(3))
+        );
+        let last = page_from(op, &raw(serde_json::json!({"next_page_token": ""}))).unwrap();
+        assert_eq!((last.items.get(), last.next_page_token), ("[]", None));
+        assert!(
+            page_from(
+                Operation::find("orders.get").unwrap(),
+                &raw(serde_json::json!({}))
+            )
+            .is_err()
+        );
+        let e = page_from(op, &raw(serde_json::json!({"return_orders": 5}))).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidResponse);
     }
 }
