@@ -1,0 +1,75 @@
+// API methods reachable through Alokai's generic route (`POST /tiktok/<method>`) and the SDK
+// (`sdk.tiktok.<method>(params)`). Each takes one object argument (Alokai's advice). Errors carry the
+// `statusCode` Alokai's error handler reads, so the SDK sees e.g. 404 with `TTS_NOT_FOUND`'s message.
+
+import { withStatus } from './errors.js'
+import type { Connection, MappingQueryInput, ShopSummary, SyncKind, SyncRunView, SyncStatus, TikTokRuntime } from './runtime.js'
+import type { OrderMapping, ProductMapping } from './store.js'
+
+/** What an API method receives as `context` (the parts used here). */
+export interface TikTokContext {
+  client: TikTokRuntime
+  config: Record<string | symbol, unknown>
+  [key: string]: unknown
+}
+
+export interface ProductMappingsResult {
+  mappings: ProductMapping[]
+  /** How many of `mappings` are in `error`. */
+  errors: number
+}
+
+export interface OrderMappingsResult {
+  mappings: OrderMapping[]
+  errors: number
+}
+
+export interface TriggerSyncResult {
+  runs: SyncRunView[]
+  note: string
+}
+
+/**
+ * The methods as the SDK sees them (without `context`): `buildModule(middlewareModule<Endpoints>, { apiUrl: '<middleware>/tiktok' })`.
+ */
+export interface Endpoints {
+  /** Connected shops (no tokens, no ciphers), the app's public settings and the storage backend. */
+  getConnection(): Promise<Connection>
+  /** A fresh authorize URL (with a single-use state) to send the merchant to. */
+  getAuthorizationUrl(): Promise<{ url: string; expiresAt: number }>
+  /** Forgets a shop's credentials here. 404 `TTS_NOT_FOUND` for a shop that is not connected. */
+  disconnect(params: { shopId: string }): Promise<{ shopId: string; disconnected: true }>
+  /** Sync runs per shop, webhook counters, inbox backlog. */
+  getSyncStatus(): Promise<SyncStatus>
+  /** Queues a run per (shop, kind); all connected shops and all kinds by default. */
+  triggerSync(params?: { shopId?: string; kind?: SyncKind }): Promise<TriggerSyncResult>
+  listProductMappings(params?: MappingQueryInput): Promise<ProductMappingsResult>
+  listOrderMappings(params?: MappingQueryInput): Promise<OrderMappingsResult>
+}
+
+type WithContext<E> = { [K in keyof E]: E[K] extends (...args: infer A) => infer R ? (context: TikTokContext, ...args: A) => R : never }
+
+/** Runs a method and gives its error the HTTP status Alokai's error handler will use. */
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (e) {
+    throw withStatus(e)
+  }
+}
+
+function params<T extends object>(p: unknown): Partial<T> {
+  return p && typeof p === 'object' && !Array.isArray(p) ? (p as Partial<T>) : {}
+}
+
+export const api: WithContext<Endpoints> = {
+  getConnection: (context) => call(() => context.client.connection()),
+  getAuthorizationUrl: (context) => call(() => context.client.authorizationUrl()),
+  disconnect: (context, p) => call(() => context.client.disconnect(params<{ shopId: string }>(p).shopId)),
+  getSyncStatus: (context) => call(() => context.client.syncStatus()),
+  triggerSync: (context, p) => call(() => context.client.triggerSync(params<{ shopId?: string; kind?: SyncKind }>(p))),
+  listProductMappings: (context, p) => call(() => context.client.productMappings(params<MappingQueryInput>(p))),
+  listOrderMappings: (context, p) => call(() => context.client.orderMappings(params<MappingQueryInput>(p))),
+}
+
+export type { Connection, ShopSummary, SyncRunView, SyncStatus }

@@ -1,0 +1,265 @@
+// Configuration: the integration's `configuration` object in middleware.config.ts, with the
+// `TIKTOK_SHOP_*` / `PLENTY_REST_*` environment variables as defaults. `resolveConfig` is pure: it
+// reads only its two arguments, collects every problem and throws one error listing them all.
+
+import { Sealer } from '../../index.js'
+import { TikTokShopError } from './errors.js'
+
+export type Region = 'US' | 'ROW'
+
+/** What may be set in `configuration` (every key optional: the environment variable is the default). */
+export interface TikTokIntegrationConfig {
+  /** `TIKTOK_SHOP_APP_KEY` */
+  appKey?: string
+  /** `TIKTOK_SHOP_APP_SECRET` */
+  appSecret?: string
+  /** `TIKTOK_SHOP_SERVICE_ID` (the app's service id, used in the authorize URL; not the app key) */
+  serviceId?: string
+  /** `TIKTOK_SHOP_REGION`: `US` or `ROW` (default `US`) */
+  region?: string
+  /** `TIKTOK_SHOP_REDIRECT_URI`: the callback registered in Partner Center, `https://…/api/tiktok/callback` */
+  redirectUri?: string
+  /** `TIKTOK_SHOP_SYNC_INTERVAL`: milliseconds between scheduled reconciliations (default 300000) */
+  syncInterval?: number | string
+  /** `TIKTOK_SHOP_ENABLE_WEBHOOKS` (default true) */
+  enableWebhooks?: boolean | string
+  /** `TIKTOK_SHOP_WEBHOOK_SECRET`: optional second secret webhooks may be signed with */
+  webhookSecret?: string
+  /** `TIKTOK_SHOP_DATABASE_URL` (default `sqlite://./data/tiktok-shop.db`; `memory:` for the in-process store) */
+  databaseUrl?: string
+  /** `TIKTOK_SHOP_ENCRYPTION_KEY`: key ring for tokens at rest */
+  encryptionKey?: string
+  /** `TIKTOK_SHOP_API_BASE` */
+  apiBase?: string
+  /** `TIKTOK_SHOP_AUTH_BASE` */
+  authBase?: string
+  /** `TIKTOK_SHOP_AUTHORIZE_BASE` */
+  authorizeBase?: string
+  /** `PLENTY_REST_URL`, `PLENTY_REST_USERNAME`, `PLENTY_REST_PASSWORD` */
+  plenty?: { restUrl?: string; username?: string; password?: string }
+  /** Lifetime of an OAuth state in seconds (default 600). */
+  stateTtlSeconds?: number
+  /** Options passed to the addon's `TikTokShopClient` (rate, retries, timeouts). */
+  client?: { ratePerSecond?: number; burst?: number; maxAttempts?: number; retryBaseDelayMs?: number; requestTimeoutMs?: number }
+  [key: string]: unknown
+}
+
+export interface ResolvedConfig {
+  appKey: string
+  appSecret: string
+  serviceId: string
+  region: Region
+  redirectUri: string
+  syncIntervalMs: number
+  enableWebhooks: boolean
+  webhookSecret?: string
+  databaseUrl: string
+  /** Absent only for `memory:` (then an ephemeral key is generated at start). */
+  encryptionKey?: string
+  apiBase?: string
+  authBase?: string
+  authorizeBase?: string
+  plenty?: { restUrl: string; username: string; password: string }
+  stateTtlSeconds: number
+  client: NonNullable<TikTokIntegrationConfig['client']>
+}
+
+export const DEFAULT_DATABASE_URL = 'sqlite://./data/tiktok-shop.db'
+export const DEFAULT_SYNC_INTERVAL_MS = 300_000
+
+type Env = Record<string, string | undefined>
+
+/** Resolves and validates; throws `TikTokShopError` `TTS_CONFIG_INVALID` listing every problem. */
+export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: Env = {}): ResolvedConfig {
+  const problems: string[] = []
+  const cfg = configuration ?? {}
+
+  // A value from `configuration` (if not undefined/empty) or else the environment variable.
+  function pick(key: string, envName: string): { value: unknown; from: string } {
+    const v = (cfg as Record<string, unknown>)[key]
+    if (v !== undefined && v !== null && v !== '') return { value: v, from: `configuration.${key}` }
+    const e = env[envName]
+    return { value: e === undefined || e.trim() === '' ? undefined : e.trim(), from: envName }
+  }
+  const label = (key: string, envName: string) => `${envName} (configuration.${key})`
+
+  function str(key: string, envName: string, required: boolean): string | undefined {
+    const { value } = pick(key, envName)
+    if (value === undefined) {
+      if (required) problems.push(`${label(key, envName)} is required`)
+      return undefined
+    }
+    if (typeof value !== 'string') {
+      problems.push(`${label(key, envName)} must be a string, got ${typeof value}`)
+      return undefined
+    }
+    return value
+  }
+
+  function url(key: string, envName: string, value: string | undefined): string | undefined {
+    if (value === undefined) return undefined
+    let parsed: URL
+    try {
+      parsed = new URL(value)
+    } catch {
+      problems.push(`${label(key, envName)} must be an absolute http(s) URL, got ${JSON.stringify(value)}`)
+      return undefined
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      problems.push(`${label(key, envName)} must be an http(s) URL, got protocol ${parsed.protocol}`)
+      return undefined
+    }
+    return value.replace(/\/+$/, '')
+  }
+
+  const appKey = str('appKey', 'TIKTOK_SHOP_APP_KEY', true)
+  const appSecret = str('appSecret', 'TIKTOK_SHOP_APP_SECRET', true)
+  const serviceId = str('serviceId', 'TIKTOK_SHOP_SERVICE_ID', true)
+
+  const regionRaw = str('region', 'TIKTOK_SHOP_REGION', false) ?? 'US'
+  let region: Region = 'US'
+  if (/^us$/i.test(regionRaw)) region = 'US'
+  else if (/^row$/i.test(regionRaw)) region = 'ROW'
+  else problems.push(`${label('region', 'TIKTOK_SHOP_REGION')} must be US or ROW, got ${JSON.stringify(regionRaw)}`)
+
+  const redirectUri = url('redirectUri', 'TIKTOK_SHOP_REDIRECT_URI', str('redirectUri', 'TIKTOK_SHOP_REDIRECT_URI', true))
+
+  let syncIntervalMs = DEFAULT_SYNC_INTERVAL_MS
+  {
+    const { value } = pick('syncInterval', 'TIKTOK_SHOP_SYNC_INTERVAL')
+    if (value !== undefined) {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN
+      if (!Number.isSafeInteger(n) || n < 1000) {
+        problems.push(`${label('syncInterval', 'TIKTOK_SHOP_SYNC_INTERVAL')} must be a whole number of milliseconds ≥ 1000 (e.g. 300000 for 5 minutes), got ${JSON.stringify(value)}`)
+      } else syncIntervalMs = n
+    }
+  }
+
+  let enableWebhooks = true
+  {
+    const { value } = pick('enableWebhooks', 'TIKTOK_SHOP_ENABLE_WEBHOOKS')
+    if (typeof value === 'boolean') enableWebhooks = value
+    else if (typeof value === 'string' && /^(true|1|yes|on)$/i.test(value)) enableWebhooks = true
+    else if (typeof value === 'string' && /^(false|0|no|off)$/i.test(value)) enableWebhooks = false
+    else if (value !== undefined) {
+      problems.push(`${label('enableWebhooks', 'TIKTOK_SHOP_ENABLE_WEBHOOKS')} must be true or false, got ${JSON.stringify(value)}`)
+    }
+  }
+
+  const webhookSecret = str('webhookSecret', 'TIKTOK_SHOP_WEBHOOK_SECRET', false)
+
+  const databaseUrl = str('databaseUrl', 'TIKTOK_SHOP_DATABASE_URL', false) ?? DEFAULT_DATABASE_URL
+  const isMemory = /^memory:/i.test(databaseUrl)
+  if (!isMemory && !/^(sqlite:|postgres:\/\/|postgresql:\/\/)/i.test(databaseUrl)) {
+    problems.push(
+      `${label('databaseUrl', 'TIKTOK_SHOP_DATABASE_URL')} must start with sqlite:, postgres:// or memory: (got a value starting with ${JSON.stringify(databaseUrl.split(':')[0])})`,
+    )
+  }
+
+  const encryptionKey = str('encryptionKey', 'TIKTOK_SHOP_ENCRYPTION_KEY', !isMemory)
+  if (encryptionKey !== undefined) {
+    try {
+      new Sealer(encryptionKey)
+    } catch {
+      // The addon's message is safe, but say it in our words and never echo the value.
+      problems.push(
+        `${label('encryptionKey', 'TIKTOK_SHOP_ENCRYPTION_KEY')} is not a valid key ring: expected [id:]key[,[id:]key…], each key 32 random bytes in base64 (generate one with \`node -p "require('tiktok-shop-plentyone').generateEncryptionKey()"\`)`,
+      )
+    }
+  } else if (!isMemory) {
+    // reported above as required
+  }
+
+  const apiBase = url('apiBase', 'TIKTOK_SHOP_API_BASE', str('apiBase', 'TIKTOK_SHOP_API_BASE', false))
+  const authBase = url('authBase', 'TIKTOK_SHOP_AUTH_BASE', str('authBase', 'TIKTOK_SHOP_AUTH_BASE', false))
+  const authorizeBase = url('authorizeBase', 'TIKTOK_SHOP_AUTHORIZE_BASE', str('authorizeBase', 'TIKTOK_SHOP_AUTHORIZE_BASE', false))
+
+  // PlentyONE REST: checked only when any of it is set (the sync engines that need it come later).
+  let plenty: ResolvedConfig['plenty']
+  {
+    const p = (typeof cfg.plenty === 'object' && cfg.plenty !== null ? cfg.plenty : {}) as Record<string, unknown>
+    const get = (key: string, envName: string) => {
+      const v = p[key]
+      if (v !== undefined && v !== null && v !== '') return v
+      const e = env[envName]
+      return e === undefined || e.trim() === '' ? undefined : e.trim()
+    }
+    const fields = [
+      ['restUrl', 'PLENTY_REST_URL'],
+      ['username', 'PLENTY_REST_USERNAME'],
+      ['password', 'PLENTY_REST_PASSWORD'],
+    ] as const
+    const values = fields.map(([k, e]) => get(k, e))
+    if (values.some((v) => v !== undefined)) {
+      const out: Record<string, string> = {}
+      fields.forEach(([k, e], i) => {
+        const v = values[i]
+        if (v === undefined) problems.push(`${e} (configuration.plenty.${k}) is required when PlentyONE REST access is configured`)
+        else if (typeof v !== 'string') problems.push(`${e} (configuration.plenty.${k}) must be a string`)
+        else out[k] = v
+      })
+      if (typeof out.restUrl === 'string') {
+        try {
+          const u = new URL(out.restUrl)
+          if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('protocol')
+          out.restUrl = out.restUrl.replace(/\/+$/, '')
+        } catch {
+          problems.push(`PLENTY_REST_URL (configuration.plenty.restUrl) must be an absolute http(s) URL such as https://example.plentymarkets-cloud01.com`)
+        }
+      }
+      if (out.restUrl && out.username && out.password) plenty = { restUrl: out.restUrl, username: out.username, password: out.password }
+    }
+  }
+
+  let stateTtlSeconds = 600
+  if (cfg.stateTtlSeconds !== undefined) {
+    const n = cfg.stateTtlSeconds
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 30 || n > 3600) {
+      problems.push(`configuration.stateTtlSeconds must be a whole number of seconds between 30 and 3600`)
+    } else stateTtlSeconds = n
+  }
+
+  const client = typeof cfg.client === 'object' && cfg.client !== null ? { ...cfg.client } : {}
+
+  if (problems.length > 0) {
+    throw new TikTokShopError(
+      'TTS_CONFIG_INVALID',
+      `TikTok Shop integration: ${problems.length} configuration problem${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+      { problems, statusCode: 500 },
+    )
+  }
+
+  return {
+    appKey: appKey!,
+    appSecret: appSecret!,
+    serviceId: serviceId!,
+    region,
+    redirectUri: redirectUri!,
+    syncIntervalMs,
+    enableWebhooks,
+    ...(webhookSecret !== undefined ? { webhookSecret } : {}),
+    databaseUrl,
+    ...(encryptionKey !== undefined ? { encryptionKey } : {}),
+    ...(apiBase !== undefined ? { apiBase } : {}),
+    ...(authBase !== undefined ? { authBase } : {}),
+    ...(authorizeBase !== undefined ? { authorizeBase } : {}),
+    ...(plenty !== undefined ? { plenty } : {}),
+    stateTtlSeconds,
+    client,
+  }
+}
+
+/** The configuration without secrets, for logs and `getConnection()`. */
+export function publicConfig(c: ResolvedConfig) {
+  return {
+    appKey: c.appKey,
+    serviceId: c.serviceId,
+    region: c.region,
+    redirectUri: c.redirectUri,
+    syncIntervalMs: c.syncIntervalMs,
+    enableWebhooks: c.enableWebhooks,
+    database: c.databaseUrl.split(':')[0],
+    plentyConfigured: c.plenty !== undefined,
+  }
+}

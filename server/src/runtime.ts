@@ -1,0 +1,505 @@
+// Once-per-process state of the integration, created by `init`: the addon's client, OAuth states,
+// the sealer, the store and the scheduler. Routes and API methods call into it; nothing here is
+// created per request.
+
+import { randomUUID } from 'node:crypto'
+import { inspect } from 'node:util'
+
+import {
+  authorizeUrl,
+  exchangeAuthCode,
+  generateEncryptionKey,
+  getAuthorizedShops,
+  OAuthStates,
+  parseWebhook,
+  Sealer,
+  TikTokShopClient,
+  type ClientEventInfo,
+  type WebhookNotification,
+} from '../../index.js'
+import { publicConfig, resolveConfig, type ResolvedConfig, type TikTokIntegrationConfig } from './config.js'
+import { describe, TikTokShopError } from './errors.js'
+import { openStore } from './store-factory.js'
+import type { MappingSyncStatus, OrderMapping, ProductMapping, ShopCredentials, SyncRun, TikTokStore } from './store.js'
+
+/** The part of Alokai's logger (`@vue-storefront/logger` `LoggerInterface`) this layer uses. */
+export interface Logger {
+  error(data: unknown, metadata?: Record<string, unknown>): void
+  warning(data: unknown, metadata?: Record<string, unknown>): void
+  notice?(data: unknown, metadata?: Record<string, unknown>): void
+  info(data: unknown, metadata?: Record<string, unknown>): void
+  debug(data: unknown, metadata?: Record<string, unknown>): void
+}
+
+export const SYNC_KINDS = ['products', 'inventory', 'orders', 'fulfillment', 'returns'] as const
+export type SyncKind = (typeof SYNC_KINDS)[number]
+
+/** A connected shop as shown to a storefront or admin: no token, no cipher. */
+export interface ShopSummary {
+  shopId: string
+  name: string | null
+  region: string
+  sellerType: string | null
+  code: string | null
+  status: ShopCredentials['status']
+  grantedScopes: string[]
+  accessTokenExpiresAt: number
+  refreshTokenExpiresAt: number
+  connectedAt: number
+  updatedAt: number
+}
+
+export interface Connection {
+  connected: boolean
+  app: ReturnType<typeof publicConfig>
+  storage: { backend: string; durable: boolean }
+  shops: ShopSummary[]
+}
+
+export interface SyncRunView extends SyncRun {
+  /** `queued` (waiting for its engine), `running`, `succeeded`, `failed`. */
+  state: 'queued' | 'running' | 'succeeded' | 'failed'
+}
+
+export interface SyncStatus {
+  intervalMs: number
+  /** Sync kinds with an engine installed; runs of other kinds stay queued. */
+  engines: string[]
+  note: string
+  inbox: { pending: number }
+  webhooks: WebhookStats
+  shops: Array<{ shopId: string; runs: SyncRunView[] }>
+}
+
+export interface WebhookStats {
+  received: number
+  accepted: number
+  duplicates: number
+  rejected: number
+}
+
+export interface MappingQueryInput {
+  shopId?: string
+  status?: MappingSyncStatus
+  after?: string
+  limit?: number
+}
+
+/** Runs one queued sync run; returns the summary stored with the finished run. */
+export type SyncEngine = (ctx: {
+  runtime: TikTokRuntime
+  shopId: string
+  run: SyncRun
+  progress: (p: { phase: string; done: number; total: number | null; errors: number }) => Promise<void>
+}) => Promise<unknown>
+
+export const ENGINES_NOTE =
+  'Sync engines are not installed in this build (issue 7): triggered runs are recorded as queued and start when an engine for their kind is registered.'
+
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+function summary(s: ShopCredentials): ShopSummary {
+  return {
+    shopId: s.shopId,
+    name: s.shopName,
+    region: s.region,
+    sellerType: s.sellerType,
+    code: s.shopCode,
+    status: s.status,
+    grantedScopes: s.grantedScopes,
+    accessTokenExpiresAt: s.accessTokenExpiresAt,
+    refreshTokenExpiresAt: s.refreshTokenExpiresAt,
+    connectedAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  }
+}
+
+export class TikTokRuntime {
+  readonly id = randomUUID()
+  readonly webhookStats: WebhookStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0 }
+  readonly engines = new Map<string, SyncEngine>()
+  private timer: NodeJS.Timeout | undefined
+  private ticking: Promise<void> | undefined
+  private closed = false
+
+  private constructor(
+    readonly config: ResolvedConfig,
+    readonly logger: Logger,
+    readonly sealer: Sealer,
+    readonly states: OAuthStates,
+    readonly store: TikTokStore,
+    readonly client: TikTokShopClient,
+  ) {}
+
+  /** Validates the configuration, opens the store, creates the client and loads the connected shops. */
+  static async create(configuration: TikTokIntegrationConfig, env: Record<string, string | undefined>, logger: Logger): Promise<TikTokRuntime> {
+    const config = resolveConfig(configuration, env)
+    let key = config.encryptionKey
+    if (key === undefined) {
+      // Only possible with `memory:`: nothing outlives the process, so a per-process key is enough.
+      key = generateEncryptionKey()
+    }
+    const sealer = new Sealer(key)
+    const states = new OAuthStates({ secrets: [config.appSecret], ttlSeconds: config.stateTtlSeconds })
+    const injected = configuration.store as TikTokStore | undefined
+    const opened = injected ? { store: injected } : await openStore(config.databaseUrl, { encryptionKey: key, sealer })
+    if ('warning' in opened && opened.warning) logger.warning(opened.warning)
+
+    let runtime: TikTokRuntime | undefined
+    const client = new TikTokShopClient(
+      {
+        appKey: config.appKey,
+        appSecret: config.appSecret,
+        ...(config.apiBase ? { apiBase: config.apiBase } : {}),
+        ...(config.authBase ? { authBase: config.authBase } : {}),
+        ...config.client,
+      },
+      (event) => runtime?.onClientEvent(event),
+    )
+    runtime = new TikTokRuntime(config, logger, sealer, states, opened.store, client)
+    await runtime.loadShops()
+    runtime.startScheduler()
+    logger.info('TikTok Shop integration ready', { tiktok: { ...publicConfig(config), storage: opened.store.backend } })
+    return runtime
+  }
+
+  private async loadShops(): Promise<void> {
+    for (const shop of await this.store.listShops(this.config.appKey)) {
+      if (shop.status !== 'connected') continue
+      await this.client.addShop({
+        shopId: shop.shopId,
+        ...(shop.cipher ? { cipher: shop.cipher } : {}),
+        accessToken: shop.accessToken,
+        accessTokenExpireIn: shop.accessTokenExpiresAt,
+        refreshToken: shop.refreshToken,
+        refreshTokenExpireIn: shop.refreshTokenExpiresAt,
+      })
+    }
+  }
+
+  /** The client refreshed a token (persist it: the old one stops working) or lost an authorization. */
+  private onClientEvent(event: ClientEventInfo): void {
+    if (event.type === 'tokensRefreshed' && event.tokens) {
+      const tokens = event.tokens
+      void (async () => {
+        const shop = await this.store.getShop({ appKey: this.config.appKey, shopId: event.shopId })
+        if (!shop) return
+        await this.store.upsertShop({
+          ...shop,
+          accessToken: tokens.accessToken,
+          accessTokenExpiresAt: tokens.accessTokenExpireIn,
+          refreshToken: tokens.refreshToken,
+          refreshTokenExpiresAt: tokens.refreshTokenExpireIn,
+        })
+        this.logger.info('TikTok Shop tokens refreshed and stored', { tiktok: { shopId: event.shopId } })
+      })().catch((e) => this.logger.error('Could not store refreshed TikTok Shop tokens', { tiktok: { shopId: event.shopId, ...describe(e) } }))
+    } else if (event.type === 'reauthorizationRequired') {
+      void this.store
+        .markShopDeauthorized({ appKey: this.config.appKey, shopId: event.shopId })
+        .then(() => this.logger.warning('TikTok Shop authorization revoked: the seller must connect the shop again', { tiktok: { shopId: event.shopId } }))
+        .catch((e) => this.logger.error('Could not mark the shop deauthorized', { tiktok: { shopId: event.shopId, ...describe(e) } }))
+    } else if (event.type === 'retry') {
+      this.logger.debug('TikTok Shop call retried', { tiktok: { shopId: event.shopId, operation: event.operation, attempt: event.attempt, code: event.code } })
+    }
+  }
+
+  // ---- OAuth ----
+
+  /** A fresh state and the seller-facing authorize URL. */
+  async authorizationUrl(): Promise<{ url: string; expiresAt: number }> {
+    const { state, expiresAt } = this.states.issue()
+    await this.store.saveOAuthState(state, expiresAt)
+    const url = authorizeUrl({
+      serviceId: this.config.serviceId,
+      state,
+      region: this.config.region,
+      ...(this.config.authorizeBase ? { authorizeBase: this.config.authorizeBase } : {}),
+    })
+    return { url, expiresAt }
+  }
+
+  /**
+   * The callback: state checked (signature, expiry, single use in this process and in the store), code
+   * exchanged, authorized shops fetched, shops and sealed tokens stored, shops added to the client.
+   * Nothing is stored unless every step before succeeded.
+   */
+  async completeAuthorization(query: Record<string, unknown>): Promise<{ sellerName: string; shops: ShopSummary[] }> {
+    const one = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined)
+    const error = one(query.error)
+    const state = one(query.state)
+    const code = one(query.code)
+    if (error !== undefined) {
+      if (error === 'auth_denied') {
+        throw new TikTokShopError('TTS_AUTHORIZATION_DENIED', 'The seller declined the authorization on TikTok; nothing was connected. Start the connection again to retry.')
+      }
+      throw new TikTokShopError('TTS_INVALID_ARGUMENT', `TikTok returned an error instead of an authorization code (error=${error.slice(0, 64)}); nothing was connected.`, { field: 'error' })
+    }
+    if (!state) throw new TikTokShopError('TTS_STATE_INVALID', 'The callback has no state parameter; start the connection from /api/tiktok/auth.', { field: 'state' })
+    this.states.verify(state)
+    await this.store.consumeOAuthState(state, nowSeconds())
+    if (!code || code === 'null') throw new TikTokShopError('TTS_INVALID_ARGUMENT', 'The callback has no authorization code.', { field: 'code' })
+
+    const tokens = await exchangeAuthCode({
+      appKey: this.config.appKey,
+      appSecret: this.config.appSecret,
+      authCode: code,
+      ...(this.config.authBase ? { authBase: this.config.authBase } : {}),
+    })
+    const shops = await getAuthorizedShops({
+      appKey: this.config.appKey,
+      appSecret: this.config.appSecret,
+      accessToken: tokens.accessToken,
+      ...(this.config.apiBase ? { apiBase: this.config.apiBase } : {}),
+    })
+    if (shops.length === 0) throw new TikTokShopError('TTS_NOT_FOUND', 'The seller authorized the app but has no shop it may act for.')
+    const out: ShopSummary[] = []
+    for (const s of shops) {
+      await this.store.upsertShop({
+        appKey: this.config.appKey,
+        shopId: s.id,
+        region: s.region,
+        shopName: s.name,
+        sellerType: s.sellerType,
+        shopCode: s.code,
+        cipher: s.cipher || null,
+        accessToken: tokens.accessToken,
+        accessTokenExpiresAt: tokens.accessTokenExpireIn,
+        refreshToken: tokens.refreshToken,
+        refreshTokenExpiresAt: tokens.refreshTokenExpireIn,
+        grantedScopes: tokens.grantedScopes,
+        status: 'connected',
+      })
+      await this.client.addShop({
+        shopId: s.id,
+        ...(s.cipher ? { cipher: s.cipher } : {}),
+        accessToken: tokens.accessToken,
+        accessTokenExpireIn: tokens.accessTokenExpireIn,
+        refreshToken: tokens.refreshToken,
+        refreshTokenExpireIn: tokens.refreshTokenExpireIn,
+      })
+      const stored = await this.store.getShop({ appKey: this.config.appKey, shopId: s.id })
+      if (stored) out.push(summary(stored))
+    }
+    this.logger.info('TikTok Shop connected', { tiktok: { shops: out.map((s) => ({ shopId: s.shopId, region: s.region })) } })
+    return { sellerName: tokens.sellerName, shops: out }
+  }
+
+  // ---- connection ----
+
+  async connection(): Promise<Connection> {
+    const shops = (await this.store.listShops(this.config.appKey)).map(summary)
+    return {
+      connected: shops.some((s) => s.status === 'connected'),
+      app: publicConfig(this.config),
+      storage: { backend: this.store.backend, durable: this.store.durable },
+      shops,
+    }
+  }
+
+  private async requireShop(shopId: unknown): Promise<ShopCredentials> {
+    if (typeof shopId !== 'string' || shopId.trim() === '') {
+      throw new TikTokShopError('TTS_INVALID_ARGUMENT', 'shopId is required', { field: 'shopId' })
+    }
+    const shop = await this.store.getShop({ appKey: this.config.appKey, shopId })
+    if (!shop) throw new TikTokShopError('TTS_NOT_FOUND', `No TikTok shop ${shopId} is connected.`, { field: 'shopId' })
+    return shop
+  }
+
+  /** Forgets a shop's credentials here (mappings stay). TikTok has no revoke call: the seller removes the app in Seller Center. */
+  async disconnect(shopId: unknown): Promise<{ shopId: string; disconnected: true }> {
+    const shop = await this.requireShop(shopId)
+    await this.store.deleteShop({ appKey: this.config.appKey, shopId: shop.shopId })
+    this.client.removeShop(shop.shopId)
+    this.logger.info('TikTok Shop disconnected', { tiktok: { shopId: shop.shopId } })
+    return { shopId: shop.shopId, disconnected: true }
+  }
+
+  // ---- webhooks ----
+
+  /**
+   * Verifies the raw bytes and writes the notification to the inbox. Throws `TTS_SIGNATURE_INVALID`,
+   * `TTS_WEBHOOK_PAYLOAD_INVALID`, `TTS_WEBHOOK_RAW_BODY_REQUIRED` or a store error.
+   */
+  async receiveWebhook(rawBody: Buffer, authorization: string | undefined): Promise<{ inserted: boolean; notification: WebhookNotification }> {
+    this.webhookStats.received++
+    let notification: WebhookNotification
+    try {
+      notification = parseWebhook({
+        appKey: this.config.appKey,
+        appSecrets: this.config.webhookSecret ? [this.config.appSecret, this.config.webhookSecret] : [this.config.appSecret],
+        ...(authorization !== undefined ? { authorization } : {}),
+        rawBody,
+      })
+    } catch (e) {
+      this.webhookStats.rejected++
+      throw e
+    }
+    const inserted = await this.store.insertInbox({
+      notificationId: notification.notificationId,
+      shopId: notification.shopId,
+      eventType: notification.type,
+      payload: rawBody,
+    })
+    if (inserted) this.webhookStats.accepted++
+    else this.webhookStats.duplicates++
+    if (inserted) this.kick()
+    return { inserted, notification }
+  }
+
+  // ---- mappings ----
+
+  private async shopsFor(shopId: unknown): Promise<string[]> {
+    if (shopId !== undefined && shopId !== null && shopId !== '') return [(await this.requireShop(shopId)).shopId]
+    return (await this.store.listShops(this.config.appKey)).map((s) => s.shopId)
+  }
+
+  private static query(input: MappingQueryInput | undefined): { status?: MappingSyncStatus; limit: number; after?: string } {
+    const q = input ?? {}
+    if (q.status !== undefined && !['pending', 'synced', 'error'].includes(q.status)) {
+      throw new TikTokShopError('TTS_INVALID_ARGUMENT', 'status must be pending, synced or error', { field: 'status' })
+    }
+    const limit = q.limit === undefined ? 100 : Number(q.limit)
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TikTokShopError('TTS_INVALID_ARGUMENT', 'limit must be between 1 and 1000', { field: 'limit' })
+    return { ...(q.status ? { status: q.status } : {}), limit, ...(q.after ? { after: String(q.after) } : {}) }
+  }
+
+  async productMappings(input?: MappingQueryInput): Promise<{ mappings: ProductMapping[]; errors: number }> {
+    const q = TikTokRuntime.query(input)
+    const after = q.after === undefined ? undefined : Number(q.after)
+    if (after !== undefined && !Number.isInteger(after)) throw new TikTokShopError('TTS_INVALID_ARGUMENT', 'after must be a PlentyONE variation id', { field: 'after' })
+    const mappings: ProductMapping[] = []
+    for (const shopId of await this.shopsFor(input?.shopId)) {
+      mappings.push(...(await this.store.listProductMappings({ shopId, limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(after !== undefined ? { afterVariationId: after } : {}) })))
+    }
+    return { mappings, errors: mappings.filter((m) => m.syncStatus === 'error').length }
+  }
+
+  async orderMappings(input?: MappingQueryInput): Promise<{ mappings: OrderMapping[]; errors: number }> {
+    const q = TikTokRuntime.query(input)
+    const mappings: OrderMapping[] = []
+    for (const shopId of await this.shopsFor(input?.shopId)) {
+      mappings.push(...(await this.store.listOrderMappings({ shopId, limit: q.limit, ...(q.status ? { status: q.status } : {}), ...(q.after ? { afterTiktokOrderId: q.after } : {}) })))
+    }
+    return { mappings, errors: mappings.filter((m) => m.syncStatus === 'error').length }
+  }
+
+  // ---- sync ----
+
+  static view(run: SyncRun): SyncRunView {
+    const state = run.status === 'running' ? (run.phase === 'queued' ? 'queued' : 'running') : run.status
+    return { ...run, state }
+  }
+
+  /** Records a queued run per (shop, kind); engines pick them up (none are installed yet: see ENGINES_NOTE). */
+  async triggerSync(input?: { shopId?: string; kind?: string }): Promise<{ runs: SyncRunView[]; note: string }> {
+    const kinds: string[] = input?.kind === undefined || input.kind === null ? [...SYNC_KINDS] : [input.kind]
+    for (const k of kinds) {
+      if (!(SYNC_KINDS as readonly string[]).includes(k)) throw new TikTokShopError('TTS_INVALID_ARGUMENT', `kind must be one of ${SYNC_KINDS.join(', ')}`, { field: 'kind' })
+    }
+    const shops = input?.shopId ? [await this.requireShop(input.shopId)] : (await this.store.listShops(this.config.appKey)).filter((s) => s.status === 'connected')
+    if (shops.length === 0) throw new TikTokShopError('TTS_NOT_FOUND', 'No TikTok shop is connected: connect one at /api/tiktok/auth first.')
+    const runs: SyncRunView[] = []
+    for (const shop of shops) {
+      for (const kind of kinds) {
+        const existing = (await this.store.listSyncRuns(shop.shopId, kind, 1))[0]
+        if (existing && existing.status === 'running') {
+          runs.push(TikTokRuntime.view(existing)) // one pending run per (shop, kind) is enough
+          continue
+        }
+        runs.push(TikTokRuntime.view(await this.store.startSyncRun(shop.shopId, kind, 'queued')))
+      }
+    }
+    this.kick()
+    return { runs, note: this.engines.size === 0 ? ENGINES_NOTE : 'Runs are queued and start within a few seconds.' }
+  }
+
+  async syncStatus(): Promise<SyncStatus> {
+    const shops: SyncStatus['shops'] = []
+    for (const shop of await this.store.listShops(this.config.appKey)) {
+      shops.push({ shopId: shop.shopId, runs: (await this.store.listSyncRuns(shop.shopId, null, 20)).map(TikTokRuntime.view) })
+    }
+    return {
+      intervalMs: this.config.syncIntervalMs,
+      engines: [...this.engines.keys()],
+      note: this.engines.size === 0 ? ENGINES_NOTE : '',
+      inbox: { pending: await this.store.countInboxPending() },
+      webhooks: { ...this.webhookStats },
+      shops,
+    }
+  }
+
+  // ---- scheduler (placeholder until the sync engines exist) ----
+
+  /** Installs the engine for a sync kind; queued runs of that kind start on the next tick. */
+  registerEngine(kind: SyncKind, engine: SyncEngine): void {
+    this.engines.set(kind, engine)
+    this.kick()
+  }
+
+  private startScheduler(): void {
+    this.timer = setInterval(() => this.kick(), this.config.syncIntervalMs)
+    this.timer.unref()
+  }
+
+  /** Runs queued runs that have an engine. Never throws; one tick at a time. */
+  kick(): void {
+    if (this.closed || this.ticking || this.engines.size === 0) return
+    this.ticking = this.tick()
+      .catch((e) => this.logger.error('TikTok Shop scheduler tick failed', { tiktok: describe(e) }))
+      .finally(() => (this.ticking = undefined))
+  }
+
+  private async tick(): Promise<void> {
+    for (const shop of await this.store.listShops(this.config.appKey)) {
+      if (shop.status !== 'connected') continue
+      for (const run of await this.store.listSyncRuns(shop.shopId, null, 50)) {
+        const engine = this.engines.get(run.kind)
+        if (!engine || run.status !== 'running' || run.phase !== 'queued' || this.closed) continue
+        await this.store.updateSyncRun(run.id, { phase: 'starting', done: 0, total: null, errors: 0 })
+        try {
+          const result = await engine({ runtime: this, shopId: shop.shopId, run, progress: (p) => this.store.updateSyncRun(run.id, p) })
+          await this.store.finishSyncRun(run.id, 'succeeded', result ?? null)
+        } catch (e) {
+          this.logger.error('TikTok Shop sync run failed', { tiktok: { shopId: shop.shopId, kind: run.kind, runId: run.id, ...describe(e) } })
+          await this.store.finishSyncRun(run.id, 'failed', { error: describe(e) })
+        }
+      }
+    }
+  }
+
+  /** Never print the configuration (it holds the app secret) when a context or config is logged. */
+  [inspect.custom](): string {
+    return `TikTokRuntime { appKey: ${this.config.appKey}, storage: ${this.store.backend} }`
+  }
+
+  toJSON(): Record<string, string> {
+    return { appKey: this.config.appKey, storage: this.store.backend }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.timer) clearInterval(this.timer)
+    await this.ticking
+    await this.store.close()
+  }
+}
+
+// ---- handing the runtime from `init` to `extendApp` and `onCreate` ----
+
+/** Where `init` leaves the runtime: a symbol-keyed property, copied by Alokai's object spreads. */
+export const RUNTIME = Symbol.for('tiktok-shop-plentyone.runtime')
+
+let lastInitialized: TikTokRuntime | undefined
+
+export function rememberRuntime(runtime: TikTokRuntime): void {
+  lastInitialized = runtime
+}
+
+/** The runtime for a configuration object seen by `extendApp`/`onCreate`. */
+export function runtimeOf(configuration: unknown): TikTokRuntime {
+  const r = configuration && typeof configuration === 'object' ? (configuration as Record<symbol, unknown>)[RUNTIME] : undefined
+  if (r instanceof TikTokRuntime) return r
+  if (lastInitialized) return lastInitialized
+  throw new TikTokShopError('TTS_NOT_INITIALIZED', 'The TikTok Shop integration was used before its init() ran: register it in middleware.config.ts (location: "tiktok-shop-plentyone/server").')
+}
