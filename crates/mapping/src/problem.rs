@@ -92,6 +92,8 @@ pub mod codes {
     pub const SELLER_SKU_TOO_LONG: &str = "SELLER_SKU_TOO_LONG";
     pub const SELLER_SKU_HAS_SPACE: &str = "SELLER_SKU_HAS_SPACE";
     pub const SELLER_SKU_DUPLICATE: &str = "SELLER_SKU_DUPLICATE";
+    pub const IDENTIFIER_CODE_INVALID: &str = "IDENTIFIER_CODE_INVALID";
+    pub const IDENTIFIER_CODE_DUPLICATE: &str = "IDENTIFIER_CODE_DUPLICATE";
     pub const PRICE_MISSING: &str = "PRICE_MISSING";
     pub const PRICE_INVALID: &str = "PRICE_INVALID";
     pub const PRICE_NOT_POSITIVE: &str = "PRICE_NOT_POSITIVE";

@@ -759,37 +759,52 @@ fn first_own_image(v: &Variation) -> Option<&ItemImage> {
     v.images.iter().min_by_key(|i| (i.position, i.id))
 }
 
-/// GTIN/EAN/UPC/ISBN from the variation's barcodes (digits only, check-digit not verified).
+/// GTIN/EAN/UPC/ISBN from the variation's barcodes (check digits are not verified).
 fn identifier_code_of(v: &Variation, barcode_id: Option<i64>) -> Option<IdentifierCode> {
     v.variation_barcodes
         .iter()
         .filter(|b| barcode_id.is_none_or(|id| b.barcode_id == id))
         .find_map(|b| {
-            let code = b.code.trim();
-            if code.is_empty() || !code.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            let declared = b
-                .barcode
-                .as_ref()
-                .and_then(|t| t.kind.as_deref())
-                .unwrap_or("")
-                .to_ascii_uppercase();
-            let kind = if declared.contains("ISBN") {
-                "ISBN"
-            } else {
-                match code.len() {
-                    12 => "UPC",
-                    8 | 13 => "EAN",
-                    14 => "GTIN",
-                    _ => return None,
-                }
-            };
-            Some(IdentifierCode {
-                code: code.to_string(),
-                kind: kind.to_string(),
-            })
+            let declared = b.barcode.as_ref().and_then(|t| t.kind.as_deref()).unwrap_or("");
+            identifier_code_for(&b.code, declared)
         })
+}
+
+/// The TikTok identifier code for a barcode, by TikTok's rules: GTIN 14 digits, EAN 8/13/14 digits,
+/// UPC 12 digits, ISBN 13 characters (digits, the last may be `X`). `declared_type` is PlentyONE's
+/// barcode type (only ISBN changes the choice); codes that fit no rule give `None`.
+pub fn identifier_code_for(code: &str, declared_type: &str) -> Option<IdentifierCode> {
+    let code = code.trim();
+    let kind = if declared_type.to_ascii_uppercase().contains("ISBN") {
+        "ISBN"
+    } else {
+        match code.len() {
+            12 => "UPC",
+            8 | 13 => "EAN",
+            14 => "GTIN",
+            _ => return None,
+        }
+    };
+    let candidate = IdentifierCode {
+        code: code.to_string(),
+        kind: kind.to_string(),
+    };
+    identifier_code_is_valid(&candidate).then_some(candidate)
+}
+
+/// TikTok's format rule for an identifier code of its type.
+pub fn identifier_code_is_valid(code: &IdentifierCode) -> bool {
+    let c = code.code.as_str();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match code.kind.as_str() {
+        "GTIN" => c.len() == 14 && digits(c),
+        "EAN" => matches!(c.len(), 8 | 13 | 14) && digits(c),
+        "UPC" => c.len() == 12 && digits(c),
+        "ISBN" => {
+            c.len() == 13 && digits(&c[..12]) && (c.as_bytes()[12].is_ascii_digit() || c.ends_with('X'))
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -833,6 +848,19 @@ mod tests {
         let edit = partial_edit(&old, &new).unwrap();
         assert_eq!(edit.title.as_deref(), Some("Kaffeebecher"));
         assert!(edit.skus.is_none() && edit.description.is_none());
+    }
+
+    #[test]
+    fn identifier_codes_follow_tiktok_rules() {
+        let code = |c: &str, t: &str| identifier_code_for(c, t).map(|i| i.kind);
+        assert_eq!(code("4006381333931", ""), Some("EAN".into()));
+        assert_eq!(code("036000291452", "UPC"), Some("UPC".into()));
+        assert_eq!(code("12345678", ""), Some("EAN".into()));
+        assert_eq!(code("04006381333931", ""), Some("GTIN".into()));
+        assert_eq!(code("978316148410X", "ISBN"), Some("ISBN".into()));
+        assert_eq!(code("97831614841", "ISBN"), None);
+        assert_eq!(code("ABC123456789", ""), None);
+        assert_eq!(code("12345", ""), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use tts_tiktok::model::product::{AttributeKind, CategoryAttributes, ProductRequest, SalesAttribute};
 
 use crate::problem::{Problem, codes};
+use crate::product::identifier_code_is_valid;
 use crate::region::*;
 
 /// Create or edit: TikTok wants stock ≥ 1 on create, 0 is fine on edits and inventory updates.
@@ -23,6 +24,9 @@ pub struct ValidationRules {
     /// The shop currency every price must be in.
     pub currency: Option<String>,
     pub mode: WriteMode,
+    /// Smallest quantity accepted on create (1: the current Create Product reference bounds
+    /// inventory to [1, 99,999]; an older copy of the reference allowed 0).
+    pub create_quantity_min: u32,
 }
 
 impl ValidationRules {
@@ -31,6 +35,7 @@ impl ValidationRules {
             region: RegionRules::for_region(region),
             currency: currency.map(str::to_string),
             mode,
+            create_quantity_min: 1,
         }
     }
 }
@@ -277,13 +282,37 @@ fn validate_skus(product: &ProductRequest, rules: &ValidationRules, p: &mut Vec<
                     codes::QUANTITY_OUT_OF_RANGE,
                     format!("{}; at most {MAX_QUANTITY}", inv.quantity),
                 ));
-            } else if inv.quantity == 0 && rules.mode == WriteMode::Create {
+            } else if inv.quantity < rules.create_quantity_min && rules.mode == WriteMode::Create {
                 p.push(Problem::error(
                     ipath,
                     codes::QUANTITY_ZERO_ON_CREATE,
                     "TikTok needs a quantity of at least 1 to create a product; list it when stock arrives",
                 ));
             }
+        }
+    }
+    let mut seen_codes: HashMap<&str, usize> = HashMap::new();
+    for (i, sku) in skus.iter().enumerate() {
+        let Some(code) = &sku.identifier_code else {
+            continue;
+        };
+        let path = format!("skus[{i}].identifier_code");
+        if !identifier_code_is_valid(code) {
+            p.push(Problem::error(
+                &path,
+                codes::IDENTIFIER_CODE_INVALID,
+                format!(
+                    "{:?} is not a valid {} (GTIN 14 digits, EAN 8/13/14, UPC 12, ISBN 13)",
+                    code.code, code.kind
+                ),
+            ));
+        }
+        if let Some(first) = seen_codes.insert(code.code.as_str(), i) {
+            p.push(Problem::error(
+                &path,
+                codes::IDENTIFIER_CODE_DUPLICATE,
+                format!("{:?} is also used by skus[{first}]", code.code),
+            ));
         }
     }
     validate_sales_attributes(skus.iter().map(|s| s.sales_attributes.as_slice()).collect(), p);

@@ -202,6 +202,9 @@ fn a_301_sku_product_is_rejected_for_a_300_sku_region() {
             v.is_main = i == 0;
             v.position = Some(i);
             v.number = Some(format!("BIO-TS-{i:03}"));
+            for barcode in &mut v.variation_barcodes {
+                barcode.code = format!("400638{i:07}");
+            }
             // Make every combination distinct: the size value carries the running number.
             for av in &mut v.variation_attribute_values {
                 if av.attribute_id == 2 {
