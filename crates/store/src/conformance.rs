@@ -459,6 +459,18 @@ pub async fn product_mappings(ctx: &Ctx) {
         .await
         .unwrap();
     assert_eq!(left.len(), 11);
+    assert_eq!(
+        s.count_product_mappings("shop1").await.unwrap(),
+        SyncCounts {
+            pending: 8,
+            synced: 0,
+            error: 3
+        }
+    );
+    assert_eq!(
+        s.count_product_mappings("nobody").await.unwrap(),
+        SyncCounts::default()
+    );
     let shop2 = ProductMappingQuery {
         shop_id: "shop2".into(),
         status: None,
@@ -599,6 +611,14 @@ pub async fn order_mappings(ctx: &Ctx) {
         .await
         .unwrap();
     assert_eq!(all.len(), 13);
+    assert_eq!(
+        s.count_order_mappings("shop1").await.unwrap(),
+        SyncCounts {
+            pending: 8,
+            synced: 1,
+            error: 4
+        }
+    );
 
     // an error text beyond the limit is cut, not refused
     let huge = OrderMapping {

@@ -5,6 +5,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
 use tts_core::{Error, Result, SecretString};
 
 pub type UnixSeconds = i64;
@@ -22,7 +23,7 @@ pub fn now_millis() -> UnixMillis {
 }
 
 /// Identifies a shop's credentials: the same TikTok shop may be authorized to more than one app.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ShopKey {
     pub app_key: String,
     pub shop_id: String,
@@ -40,8 +41,8 @@ impl ShopKey {
 macro_rules! text_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
             pub const fn as_str(self) -> &'static str {
@@ -121,7 +122,7 @@ pub struct AccessToken {
 }
 
 /// PlentyONE variation ↔ TikTok product/SKU. One per (shop, PlentyONE variation).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductMapping {
     pub shop_id: String,
     pub plenty_item_id: i64,
@@ -163,8 +164,16 @@ impl ProductMapping {
     }
 }
 
+/// How many mappings of a shop are in each sync status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncCounts {
+    pub pending: i64,
+    pub synced: i64,
+    pub error: i64,
+}
+
 /// Which product mappings to list; ordered by PlentyONE variation id, `after` is the last id seen.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProductMappingQuery {
     pub shop_id: String,
     pub status: Option<SyncStatus>,
@@ -174,7 +183,7 @@ pub struct ProductMappingQuery {
 
 /// TikTok order ↔ PlentyONE order. One per (shop, TikTok order): inserting it first is what makes a
 /// second PlentyONE order for the same TikTok order impossible.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderMapping {
     pub shop_id: String,
     pub tiktok_order_id: String,
@@ -210,7 +219,7 @@ impl OrderMapping {
 }
 
 /// Which order mappings to list; ordered by TikTok order id, `after` is the last id seen.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OrderMappingQuery {
     pub shop_id: String,
     pub status: Option<SyncStatus>,
@@ -252,7 +261,7 @@ pub struct InboxMessage {
 
 /// Which inbox messages to list (newest first by notification id is not meaningful, so: by
 /// notification id ascending; `after` is the last id seen).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InboxQuery {
     pub shop_id: Option<String>,
     pub state: InboxState,
@@ -261,7 +270,8 @@ pub struct InboxQuery {
 }
 
 /// Where a message stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum InboxState {
     /// Not processed yet (waiting, claimed or backing off after a failure).
     Pending,
@@ -273,7 +283,7 @@ pub enum InboxState {
     Failing,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncCursor {
     pub shop_id: String,
     pub kind: String,
@@ -281,7 +291,7 @@ pub struct SyncCursor {
     pub updated_at: UnixSeconds,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SyncRun {
     pub id: i64,
     pub shop_id: String,
@@ -298,7 +308,7 @@ pub struct SyncRun {
 }
 
 /// Progress of a running sync.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncProgress {
     pub phase: String,
     pub done: i64,
@@ -308,7 +318,7 @@ pub struct SyncProgress {
 
 /// Why an OAuth `state` was refused is an error ([`tts_core::ErrorCode::StateReused`], `StateExpired`,
 /// `StateInvalid`); this is a named lease as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     pub name: String,
     pub owner: String,

@@ -42,6 +42,31 @@ impl SqlStore {
         }
     }
 
+    async fn count_by_status(&self, table: &'static str, shop_id: &str) -> Result<SyncCounts> {
+        check_id("shop_id", shop_id)?;
+        let rows = self
+            .db
+            .fetch_all(
+                Query::new(
+                    "count mappings by status",
+                    format!("SELECT sync_status, COUNT(*) AS n FROM {table} WHERE shop_id = $1 GROUP BY sync_status"),
+                )
+                .bind(shop_id),
+            )
+            .await?;
+        let mut counts = SyncCounts::default();
+        for row in rows {
+            let r = RowReader::new(row, table);
+            let n = r.int("n")?;
+            match sync_status(&r)? {
+                SyncStatus::Pending => counts.pending = n,
+                SyncStatus::Synced => counts.synced = n,
+                SyncStatus::Error => counts.error = n,
+            }
+        }
+        Ok(counts)
+    }
+
     fn decode_shop(&self, row: Box<dyn DbRow>) -> Result<Shop> {
         let r = RowReader::new(row, "shops");
         let app_key = r.text("app_key")?;
@@ -370,6 +395,50 @@ impl Store for SqlStore {
         Ok(n > 0)
     }
 
+    async fn reseal_shop_secrets(&self) -> Result<u64> {
+        let rows = self
+            .db
+            .fetch_all(Query::new(
+                "read sealed shop secrets",
+                "SELECT app_key, shop_id, cipher_sealed, access_token_sealed, refresh_token_sealed FROM shops",
+            ))
+            .await?;
+        let mut rewritten = 0;
+        for row in rows {
+            let r = RowReader::new(row, "shops");
+            let (app_key, shop_id) = (r.text("app_key")?, r.text("shop_id")?);
+            let cipher = r.opt_text("cipher_sealed")?;
+            let access = r.text("access_token_sealed")?;
+            let refresh = r.text("refresh_token_sealed")?;
+            let stale = [Some(&access), Some(&refresh), cipher.as_ref()]
+                .into_iter()
+                .flatten()
+                .any(|sealed| self.ring.needs_reseal(sealed));
+            if !stale {
+                continue;
+            }
+            let reseal = |column: Column, sealed: &str| -> Result<String> {
+                let secret = open_secret(&self.ring, &app_key, &shop_id, column, sealed)?;
+                Ok(seal_secret(&self.ring, &app_key, &shop_id, column, &secret))
+            };
+            let new_cipher = cipher.as_deref().map(|c| reseal(Column::Cipher, c)).transpose()?;
+            let query = Query::new(
+                "re-seal shop secrets",
+                // Only if unchanged since read: every write seals the access token anew (random nonce).
+                "UPDATE shops SET cipher_sealed = $3, access_token_sealed = $4, refresh_token_sealed = $5
+                 WHERE app_key = $1 AND shop_id = $2 AND access_token_sealed = $6",
+            )
+            .bind(&app_key)
+            .bind(&shop_id)
+            .bind(new_cipher)
+            .bind(reseal(Column::AccessToken, &access)?)
+            .bind(reseal(Column::RefreshToken, &refresh)?)
+            .bind(&access);
+            rewritten += self.db.execute(query).await?;
+        }
+        Ok(rewritten)
+    }
+
     async fn mark_shop_deauthorized(&self, key: &ShopKey) -> Result<bool> {
         check_shop_key(key)?;
         let n = self
@@ -574,6 +643,10 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn count_product_mappings(&self, shop_id: &str) -> Result<SyncCounts> {
+        self.count_by_status("product_mappings", shop_id).await
+    }
+
     async fn delete_product_mappings_except(&self, shop_id: &str, keep: &[i64]) -> Result<u64> {
         check_id("shop_id", shop_id)?;
         let keep_json =
@@ -670,6 +743,10 @@ impl Store for SqlStore {
             .into_iter()
             .map(decode_order)
             .collect()
+    }
+
+    async fn count_order_mappings(&self, shop_id: &str) -> Result<SyncCounts> {
+        self.count_by_status("order_mappings", shop_id).await
     }
 
     // ---- webhook inbox --------------------------------------------------------------------------

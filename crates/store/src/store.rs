@@ -27,6 +27,10 @@ pub trait Store: Send + Sync {
     async fn list_shops(&self, app_key: Option<&str>) -> Result<Vec<Shop>>;
     /// Removes a shop's credentials; true if it existed. Mappings stay (they belong to the shop id).
     async fn delete_shop(&self, key: &ShopKey) -> Result<bool>;
+    /// Re-seals every shop secret sealed with a key other than the ring's first (after a key
+    /// rotation); returns how many shops were rewritten. A shop refreshed meanwhile is left alone (its
+    /// new tokens are sealed with the current key anyway).
+    async fn reseal_shop_secrets(&self) -> Result<u64>;
     /// Marks the authorization revoked; true if the shop exists.
     async fn mark_shop_deauthorized(&self, key: &ShopKey) -> Result<bool>;
     /// Runs `refresh` only if the access token expires within `margin` of `now`, under a lock that
@@ -57,6 +61,8 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<ProductMapping>>;
     /// One page, ordered by PlentyONE variation id.
     async fn list_product_mappings(&self, query: &ProductMappingQuery) -> Result<Vec<ProductMapping>>;
+    /// How many of the shop's product mappings are pending, synced, in error.
+    async fn count_product_mappings(&self, shop_id: &str) -> Result<SyncCounts>;
     /// Deletes the shop's mappings whose variation is not in `keep`; returns how many went.
     async fn delete_product_mappings_except(&self, shop_id: &str, keep: &[i64]) -> Result<u64>;
 
@@ -70,6 +76,8 @@ pub trait Store: Send + Sync {
     async fn get_order_mapping(&self, shop_id: &str, tiktok_order_id: &str) -> Result<Option<OrderMapping>>;
     /// One page, ordered by TikTok order id (filter by `SyncStatus::Error` for the failures).
     async fn list_order_mappings(&self, query: &OrderMappingQuery) -> Result<Vec<OrderMapping>>;
+    /// How many of the shop's order mappings are pending, synced, in error.
+    async fn count_order_mappings(&self, shop_id: &str) -> Result<SyncCounts>;
 
     // ---- webhook inbox --------------------------------------------------------------------------
 

@@ -147,3 +147,76 @@ async fn postgres_malformed_rows() {
     malformed_rows_are_clean_errors(store.as_ref(), &mut exec).await;
     store.close().await;
 }
+
+/// After a key rotation (`new,old`), `reseal_shop_secrets` rewrites what the old key sealed; then the
+/// old key can be dropped from the ring.
+async fn key_rotation(db: &TestDb) {
+    const OLD: &str = "old:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    const NEW: &str = "new:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    let ring = |spec: &str| std::sync::Arc::new(tts_core::KeyRing::parse(spec).unwrap());
+    let old = tts_store::open(&db.url(), ring(OLD)).await.unwrap();
+    old.upsert_shop(&sample_shop("app", "s1")).await.unwrap();
+    old.upsert_shop(&tts_store::Shop {
+        cipher: None,
+        ..sample_shop("app", "s2")
+    })
+    .await
+    .unwrap();
+    old.close().await;
+
+    let rotated = tts_store::open(&db.url(), ring(&format!("{NEW},{OLD}")))
+        .await
+        .unwrap();
+    assert!(
+        rotated
+            .get_shop(&ShopKey::new("app", "s1"))
+            .await
+            .unwrap()
+            .is_some(),
+        "old seals still open"
+    );
+    assert_eq!(rotated.reseal_shop_secrets().await.unwrap(), 2);
+    assert_eq!(
+        rotated.reseal_shop_secrets().await.unwrap(),
+        0,
+        "nothing left to re-seal"
+    );
+    rotated.close().await;
+
+    let new_only = tts_store::open(&db.url(), ring(NEW)).await.unwrap();
+    let shop = new_only
+        .get_shop(&ShopKey::new("app", "s1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tts_core::ExposeSecret::expose_secret(&shop.access_token),
+        SECRETS[0]
+    );
+    assert_eq!(
+        tts_core::ExposeSecret::expose_secret(shop.cipher.as_ref().unwrap()),
+        SECRETS[2]
+    );
+    assert!(
+        new_only
+            .get_shop(&ShopKey::new("app", "s2"))
+            .await
+            .unwrap()
+            .unwrap()
+            .cipher
+            .is_none()
+    );
+    new_only.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_key_rotation() {
+    key_rotation(&TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_key_rotation() {
+    if let Some(db) = TestDb::postgres().await {
+        key_rotation(&db).await;
+    }
+}
