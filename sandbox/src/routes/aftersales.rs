@@ -123,3 +123,19 @@ pub fn return_reject(req: &Req, s: &mut State) -> ApiResult {
         s.decide_return(req.shop(), &id, false, &decision, req.now)
     })
 }
+
+/// The return's history, rebuilt from its status and the seller's decisions.
+pub fn return_records(req: &Req, s: &mut State) -> ApiResult {
+    let r = s
+        .returns
+        .get(req.params[0])
+        .filter(|r| r.shop_id == req.shop())
+        .ok_or_else(|| ApiError::not_found("return", req.params[0]))?;
+    let mut records = vec![
+        json!({ "event": "BUYER_REQUEST", "description": r.reason, "role": "BUYER", "create_time": r.create_time }),
+    ];
+    for d in &r.decisions {
+        records.push(json!({ "event": d, "description": format!("Seller decision {d}"), "role": "SELLER", "create_time": r.update_time }));
+    }
+    Ok(json!({ "records": records }))
+}

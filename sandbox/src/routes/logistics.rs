@@ -28,3 +28,8 @@ pub fn providers(req: &Req, _s: &mut State) -> ApiResult {
     }
     Ok(catalog::providers_json())
 }
+
+/// Global (cross-border) warehouses: the sandbox's sellers have none.
+pub fn global_warehouses(_req: &Req, _s: &mut State) -> ApiResult {
+    Ok(serde_json::json!({ "global_warehouses": [] }))
+}

@@ -159,243 +159,55 @@ macro_rules! op {
     };
 }
 
+#[rustfmt::skip]
 pub const OPS: &[Op] = &[
-    op!(
-        "GET",
-        "/authorization/202309/shops",
-        false,
-        AUTH,
-        seller::authorized_shops
-    ),
+    op!("GET", "/authorization/202309/shops", false, AUTH, seller::authorized_shops),
     op!("GET", "/seller/202309/shops", false, SHOP, seller::active_shops),
-    op!(
-        "GET",
-        "/seller/202309/permissions",
-        false,
-        SHOP,
-        seller::permissions
-    ),
-    op!(
-        "POST",
-        "/product/202309/products/search",
-        true,
-        PROD_R,
-        products::search
-    ),
-    op!(
-        "GET",
-        "/product/202309/products/{product_id}",
-        true,
-        PROD_R,
-        products::detail
-    ),
+    op!("GET", "/seller/202309/permissions", false, SHOP, seller::permissions),
+    op!("POST", "/product/202309/products/search", true, PROD_R, products::search),
+    op!("GET", "/product/202309/products/{product_id}", true, PROD_R, products::detail),
     op!("POST", "/product/202309/products", true, PROD_W, products::create),
-    op!(
-        "PUT",
-        "/product/202309/products/{product_id}",
-        true,
-        PROD_W,
-        products::edit
-    ),
-    op!(
-        "POST",
-        "/product/202309/products/{product_id}/partial_edit",
-        true,
-        PROD_W,
-        products::partial_edit
-    ),
-    op!(
-        "DELETE",
-        "/product/202309/products",
-        true,
-        PROD_W,
-        products::delete
-    ),
-    op!(
-        "POST",
-        "/product/202309/products/activate",
-        true,
-        PROD_W,
-        products::activate
-    ),
-    op!(
-        "POST",
-        "/product/202309/products/deactivate",
-        true,
-        PROD_W,
-        products::deactivate
-    ),
-    op!(
-        "POST",
-        "/product/202309/products/recover",
-        true,
-        PROD_W,
-        products::recover
-    ),
-    op!(
-        "POST",
-        "/product/202309/products/{product_id}/inventory/update",
-        true,
-        PROD_W,
-        products::inventory_update
-    ),
-    op!(
-        "POST",
-        "/product/202309/inventory/search",
-        true,
-        PROD_R,
-        products::inventory_search
-    ),
-    op!(
-        "POST",
-        "/product/202309/products/{product_id}/prices/update",
-        true,
-        PROD_W,
-        products::prices_update
-    ),
-    op!(
-        "POST",
-        "/product/202309/images/upload",
-        false,
-        PROD_R,
-        products::image_upload
-    ),
-    op!(
-        "GET",
-        "/product/202309/categories",
-        true,
-        PROD_R,
-        products::categories
-    ),
-    op!(
-        "GET",
-        "/product/202309/categories/{category_id}/attributes",
-        true,
-        PROD_R,
-        products::attributes
-    ),
+    op!("PUT", "/product/202309/products/{product_id}", true, PROD_W, products::edit),
+    op!("POST", "/product/202309/products/{product_id}/partial_edit", true, PROD_W, products::partial_edit),
+    op!("DELETE", "/product/202309/products", true, PROD_W, products::delete),
+    op!("POST", "/product/202309/products/activate", true, PROD_W, products::activate),
+    op!("POST", "/product/202309/products/deactivate", true, PROD_W, products::deactivate),
+    op!("POST", "/product/202309/products/recover", true, PROD_W, products::recover),
+    op!("POST", "/product/202309/products/listing_check", true, PROD_R, products::listing_check),
+    op!("POST", "/product/202309/products/{product_id}/inventory/update", true, PROD_W, products::inventory_update),
+    op!("POST", "/product/202309/inventory/search", true, PROD_R, products::inventory_search),
+    op!("POST", "/product/202309/products/{product_id}/prices/update", true, PROD_W, products::prices_update),
+    op!("POST", "/product/202309/images/upload", false, PROD_R, products::image_upload),
+    op!("POST", "/product/202309/files/upload", false, PROD_R, products::file_upload),
+    op!("GET", "/product/202309/categories", true, PROD_R, products::categories),
+    op!("GET", "/product/202309/categories/{category_id}/attributes", true, PROD_R, products::attributes),
+    op!("GET", "/product/202309/categories/{category_id}/rules", true, PROD_R, products::category_rules),
+    op!("POST", "/product/202309/categories/recommend", true, PROD_R, products::recommend_category),
     op!("GET", "/product/202309/brands", true, PROD_R, products::brands),
-    op!(
-        "POST",
-        "/product/202309/brands",
-        false,
-        PROD_W,
-        products::create_brand
-    ),
+    op!("POST", "/product/202309/brands", false, PROD_W, products::create_brand),
     op!("POST", "/order/202309/orders/search", true, ORDER, orders::search),
-    op!(
-        "GET",
-        "/order/202309/orders",
-        true,
-        ORDER,
-        orders::detail,
-        raw = orders::detail_raw
-    ),
-    op!(
-        "POST",
-        "/fulfillment/202309/packages/search",
-        true,
-        FULFIL,
-        orders::package_search
-    ),
-    op!(
-        "GET",
-        "/fulfillment/202309/packages/{package_id}",
-        true,
-        FULFIL,
-        orders::package_detail
-    ),
-    op!(
-        "POST",
-        "/fulfillment/202309/packages/{package_id}/ship",
-        true,
-        FULFIL,
-        orders::ship_package
-    ),
-    op!(
-        "POST",
-        "/fulfillment/202309/orders/{order_id}/packages",
-        true,
-        FULFIL,
-        orders::mark_shipped
-    ),
-    op!(
-        "GET",
-        "/fulfillment/202309/orders/{order_id}/tracking",
-        true,
-        FULFIL,
-        orders::tracking
-    ),
-    op!(
-        "GET",
-        "/logistics/202309/warehouses",
-        true,
-        LOGI,
-        logistics::warehouses
-    ),
-    op!(
-        "GET",
-        "/logistics/202309/warehouses/{warehouse_id}/delivery_options",
-        true,
-        LOGI,
-        logistics::delivery_options
-    ),
-    op!(
-        "GET",
-        "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers",
-        true,
-        LOGI,
-        logistics::providers
-    ),
-    op!(
-        "POST",
-        "/return_refund/202309/cancellations/search",
-        true,
-        RR,
-        aftersales::cancellation_search
-    ),
-    op!(
-        "POST",
-        "/return_refund/202309/cancellations/{cancel_id}/approve",
-        true,
-        RR,
-        aftersales::cancellation_approve
-    ),
-    op!(
-        "POST",
-        "/return_refund/202309/cancellations/{cancel_id}/reject",
-        true,
-        RR,
-        aftersales::cancellation_reject
-    ),
-    op!(
-        "POST",
-        "/return_refund/202309/cancellations",
-        true,
-        RR,
-        aftersales::seller_cancel
-    ),
-    op!(
-        "POST",
-        "/return_refund/202309/returns/search",
-        true,
-        RR,
-        aftersales::return_search
-    ),
-    op!(
-        "POST",
-        "/return_refund/202309/returns/{return_id}/approve",
-        true,
-        RR,
-        aftersales::return_approve
-    ),
-    op!(
-        "POST",
-        "/return_refund/202309/returns/{return_id}/reject",
-        true,
-        RR,
-        aftersales::return_reject
-    ),
+    op!("GET", "/order/202309/orders", true, ORDER, orders::detail, raw = orders::detail_raw),
+    op!("POST", "/fulfillment/202309/packages/search", true, FULFIL, orders::package_search),
+    op!("GET", "/fulfillment/202309/packages/{package_id}", true, FULFIL, orders::package_detail),
+    op!("POST", "/fulfillment/202309/packages/{package_id}/ship", true, FULFIL, orders::ship_package),
+    op!("POST", "/fulfillment/202309/packages/ship", true, FULFIL, orders::batch_ship),
+    op!("GET", "/fulfillment/202309/packages/{package_id}/shipping_documents", true, FULFIL, orders::shipping_documents),
+    op!("POST", "/fulfillment/202309/packages/{package_id}/shipping_info/update", true, FULFIL, orders::package_shipping_info),
+    op!("POST", "/fulfillment/202309/orders/{order_id}/packages", true, FULFIL, orders::mark_shipped),
+    op!("GET", "/fulfillment/202309/orders/{order_id}/tracking", true, FULFIL, orders::tracking),
+    op!("POST", "/fulfillment/202309/orders/{order_id}/shipping_info/update", true, FULFIL, orders::order_shipping_info),
+    op!("GET", "/logistics/202309/warehouses", true, LOGI, logistics::warehouses),
+    op!("GET", "/logistics/202309/warehouses/{warehouse_id}/delivery_options", true, LOGI, logistics::delivery_options),
+    op!("GET", "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers", true, LOGI, logistics::providers),
+    op!("GET", "/logistics/202309/global_warehouses", false, LOGI, logistics::global_warehouses),
+    op!("POST", "/return_refund/202309/cancellations/search", true, RR, aftersales::cancellation_search),
+    op!("POST", "/return_refund/202309/cancellations/{cancel_id}/approve", true, RR, aftersales::cancellation_approve),
+    op!("POST", "/return_refund/202309/cancellations/{cancel_id}/reject", true, RR, aftersales::cancellation_reject),
+    op!("POST", "/return_refund/202309/cancellations", true, RR, aftersales::seller_cancel),
+    op!("POST", "/return_refund/202309/returns/search", true, RR, aftersales::return_search),
+    op!("POST", "/return_refund/202309/returns/{return_id}/approve", true, RR, aftersales::return_approve),
+    op!("POST", "/return_refund/202309/returns/{return_id}/reject", true, RR, aftersales::return_reject),
+    op!("GET", "/return_refund/202309/returns/{return_id}/records", true, RR, aftersales::return_records),
     op!("GET", "/event/202309/webhooks", true, EVENT, events::list),
     op!("PUT", "/event/202309/webhooks", true, EVENT, events::put),
     op!("DELETE", "/event/202309/webhooks", true, EVENT, events::delete),

@@ -215,3 +215,125 @@ pub fn tracking(req: &Req, s: &mut State) -> ApiResult {
         .collect();
     Ok(json!({ "tracking": events }))
 }
+
+/// Batch ship: per-package errors instead of failing the whole call.
+pub fn batch_ship(req: &Req, s: &mut State) -> ApiResult {
+    let body = req.json()?;
+    let list = body["packages"].as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        return Err(ApiError::bad_request("packages is required."));
+    }
+    let mut errors = Vec::new();
+    for p in list {
+        let id = p["id"].as_str().unwrap_or("").to_string();
+        let tracking = p["self_shipment"]["tracking_number"]
+            .as_str()
+            .zip(p["self_shipment"]["shipping_provider_id"].as_str())
+            .map(|(t, pid)| (t.to_string(), pid.to_string()));
+        let handover = p["handover_method"].as_str().unwrap_or("PICKUP");
+        let r = if s.packages.get(&id).is_some_and(|x| x.shop_id == req.shop()) {
+            s.ship_package(&id, tracking, handover, req.now)
+        } else {
+            Err(ApiError::not_found("package", &id))
+        };
+        if let Err(e) = r {
+            errors.push(json!({ "code": e.code, "message": e.message, "detail": { "package_id": id } }));
+        }
+    }
+    Ok(json!({ "errors": errors }))
+}
+
+pub fn shipping_documents(req: &Req, s: &mut State) -> ApiResult {
+    let p = s
+        .packages
+        .get(req.params[0])
+        .filter(|p| p.shop_id == req.shop())
+        .ok_or_else(|| ApiError::not_found("package", req.params[0]))?;
+    let doc = req
+        .q("document_type")
+        .ok_or_else(|| ApiError::invalid_param("document_type is required."))?;
+    if p.status == "PROCESSING" && doc.contains("LABEL") {
+        return Err(ApiError::business(
+            crate::envelope::codes::INVALID_STATE,
+            "The package is not shipped yet: no shipping label.",
+        ));
+    }
+    Ok(json!({
+        "doc_url": format!("{}/_sandbox/documents/{}/{}.pdf", req.base_url, p.id, doc.to_ascii_lowercase()),
+        "tracking_number": p.tracking_number,
+    }))
+}
+
+fn tracking_body(req: &Req) -> Result<(String, String), ApiError> {
+    let body = req.json()?;
+    let tn = body["tracking_number"]
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::bad_request("tracking_number is required."))?;
+    let pid = body["shipping_provider_id"]
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::bad_request("shipping_provider_id is required."))?;
+    if crate::state::catalog::provider_name(pid).is_none() {
+        return Err(ApiError::bad_request(format!(
+            "shipping_provider_id {pid} is not a known shipping provider."
+        )));
+    }
+    Ok((tn.to_string(), pid.to_string()))
+}
+
+/// Fix the tracking number/provider of a shipped package (seller-shipped; TikTok allows it within 72 h).
+pub fn package_shipping_info(req: &Req, s: &mut State) -> ApiResult {
+    let (tn, pid) = tracking_body(req)?;
+    let id = req.params[0];
+    let p = s
+        .packages
+        .get_mut(id)
+        .filter(|p| p.shop_id == req.shop())
+        .ok_or_else(|| ApiError::not_found("package", id))?;
+    if p.status != "FULFILLING" {
+        return Err(ApiError::business(
+            crate::envelope::codes::INVALID_STATE,
+            format!(
+                "Package {id} is {}: only shipped packages can be updated.",
+                p.status
+            ),
+        ));
+    }
+    if req.now - p.update_time > 72 * 3600 {
+        return Err(ApiError::business(
+            crate::envelope::codes::INVALID_STATE,
+            "Shipping info can only be changed within 72 hours of shipping.",
+        ));
+    }
+    p.tracking_number = tn;
+    p.shipping_provider_name = crate::state::catalog::provider_name(&pid).unwrap_or("").into();
+    p.shipping_provider_id = pid;
+    p.update_time = req.now;
+    Ok(json!({}))
+}
+
+pub fn order_shipping_info(req: &Req, s: &mut State) -> ApiResult {
+    let o = s
+        .orders
+        .get(req.params[0])
+        .filter(|o| o.shop_id == req.shop())
+        .ok_or_else(|| ApiError::not_found("order", req.params[0]))?;
+    let shipped: Vec<String> = o
+        .packages
+        .iter()
+        .filter(|id| s.packages.get(*id).is_some_and(|p| p.status == "FULFILLING"))
+        .cloned()
+        .collect();
+    let [only] = shipped.as_slice() else {
+        return Err(ApiError::business(
+            crate::envelope::codes::INVALID_STATE,
+            "The order needs exactly one shipped package; update the package instead.",
+        ));
+    };
+    let only = only.clone();
+    let mut params = req.params.clone();
+    params[0] = &only;
+    let r2 = Req { params, ..*req };
+    package_shipping_info(&r2, s)
+}

@@ -303,3 +303,99 @@ pub fn create_brand(req: &Req, s: &mut State) -> ApiResult {
     });
     Ok(json!({ "id": id }))
 }
+
+/// Runs the create-product validation without creating anything.
+pub fn listing_check(req: &Req, s: &mut State) -> ApiResult {
+    let body = req.json()?;
+    Ok(match s.validate_product(req.shop(), &body, true) {
+        Ok(()) => {
+            json!({ "check_result": "PASS", "fail_reasons": [], "listing_quality": { "current_tier": "GOOD" } })
+        }
+        Err(e) => {
+            json!({ "check_result": "FAILED", "fail_reasons": [{ "code": e.code, "reasons": [e.message] }], "listing_quality": { "current_tier": "POOR" } })
+        }
+    })
+}
+
+pub fn file_upload(req: &Req, s: &mut State) -> ApiResult {
+    let ct = req.content_type.unwrap_or("");
+    if !crate::signature::is_multipart(Some(ct)) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            codes::MULTIPART_REQUIRED,
+            "content-type must be multipart/form-data",
+        ));
+    }
+    let parts = multipart_parts(ct, req.body)
+        .ok_or_else(|| ApiError::bad_request("The multipart body could not be parsed."))?;
+    let data = parts
+        .iter()
+        .find(|(n, _, _)| n == "data")
+        .map(|(_, _, d)| *d)
+        .ok_or_else(|| ApiError::bad_request("form field data (the file) is required."))?;
+    let name = parts
+        .iter()
+        .find(|(n, _, _)| n == "name")
+        .map(|(_, _, d)| String::from_utf8_lossy(d).trim().to_string())
+        .ok_or_else(|| ApiError::bad_request("form field name is required."))?;
+    let format = if data.starts_with(b"%PDF") {
+        "PDF"
+    } else if data.len() > 8 && &data[4..8] == b"ftyp" {
+        "MP4"
+    } else {
+        return Err(ApiError::bad_request("Only PDF and MP4 files are accepted."));
+    };
+    let limit = if format == "PDF" { 20 << 20 } else { 100 << 20 };
+    if data.len() > limit {
+        return Err(ApiError::business(36009021, "Uploaded file too large."));
+    }
+    let id = s.next_id(7_300_000_000_000_000_000);
+    Ok(
+        json!({ "id": id, "url": format!("{}/_sandbox/files/{id}", req.base_url), "name": name, "format": format }),
+    )
+}
+
+pub fn category_rules(req: &Req, _s: &mut State) -> ApiResult {
+    let id = req.params[0];
+    match catalog::category(id) {
+        Some(c) if c.is_leaf => Ok(json!({
+            "product_certifications": [],
+            "size_chart": { "is_supported": id.starts_with("6013"), "is_required": false },
+            "package_dimension": { "is_required": true },
+            "cod": { "is_supported": false },
+        })),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "Category {id} is not a leaf category."
+        ))),
+        None => Err(ApiError::not_found("category", id)),
+    }
+}
+
+/// Keyword match of the title against leaf category names (the real one uses a model).
+pub fn recommend_category(req: &Req, _s: &mut State) -> ApiResult {
+    let body = req.json()?;
+    let title = body["product_title"]
+        .as_str()
+        .ok_or_else(|| ApiError::bad_request("product_title is required."))?
+        .to_lowercase();
+    let words = [
+        ("pan", "600031"),
+        ("pot", "600031"),
+        ("cookware", "600031"),
+        ("knife", "600032"),
+        ("fork", "600032"),
+        ("spoon", "600032"),
+        ("t-shirt", "601302"),
+        ("tee", "601302"),
+        ("shirt", "601303"),
+        ("blouse", "601303"),
+        ("case", "601760"),
+        ("phone", "601760"),
+    ];
+    let leaf = words
+        .iter()
+        .find(|(w, _)| title.contains(w))
+        .map(|(_, id)| *id)
+        .unwrap_or("600031");
+    Ok(json!({ "leaf_category_id": leaf, "categories": catalog::category_chain(leaf) }))
+}
