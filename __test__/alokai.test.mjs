@@ -1,0 +1,366 @@
+// The Alokai integration end to end: the real `@vue-storefront/middleware` createServer (through the
+// example PlentyONE-style server entry) and the real `@vue-storefront/sdk`, against the sandbox.
+// Needs `npm run build:ts` (server/ and the example are TypeScript) and the debug sandbox binary.
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { after, before, describe, test } from 'node:test'
+
+import { buildModule, initSDK, isSpecificSdkHttpError, middlewareModule, SdkHttpError } from '@vue-storefront/sdk'
+import { createServer } from '@vue-storefront/middleware'
+import { generateEncryptionKey, Sealer, signWebhook } from 'tiktok-shop-plentyone'
+import { httpStatusFor, MemoryStore, resolveConfig, RAW_BODY_MISSING_MESSAGE, shopSecretAad } from 'tiktok-shop-plentyone/server'
+
+import { countFor, startSandbox } from '../scripts/sandbox.mjs'
+
+const require = createRequire(import.meta.url)
+const { startMiddleware } = require('../examples/plentyone-middleware/dist/src/index.js')
+const { createConfig } = require('../examples/plentyone-middleware/dist/middleware.config.js')
+
+const QUIET = { verbosity: 'critical' }
+let sandbox, info, key, store, mw, sdk
+
+function tiktokConfig(overrides = {}) {
+  return {
+    appKey: info.app_key,
+    appSecret: info.app_secret,
+    serviceId: info.service_id,
+    region: 'US',
+    redirectUri: 'http://127.0.0.1/api/tiktok/callback',
+    apiBase: info.base_url,
+    authBase: info.base_url,
+    authorizeBase: info.base_url,
+    databaseUrl: 'memory:',
+    encryptionKey: key,
+    ...overrides,
+  }
+}
+
+async function start(tiktok, options = {}) {
+  const server = await startMiddleware({ port: 0, config: { ...createConfig({ tiktok, plentysystems: false }), logger: QUIET }, ...options })
+  // the sandbox's app redirects the seller to this middleware's callback
+  await sandbox.control('POST', '/apps', { app_key: info.app_key, app_secret: info.app_secret, service_id: info.service_id, redirect_uri: `${server.url}/api/tiktok/callback` })
+  return server
+}
+
+/** Starts a connection through the routes and lets the sandbox consent; returns the callback URL (not called yet). */
+async function consent(base) {
+  const auth = await fetch(`${base}/api/tiktok/auth`, { redirect: 'manual' })
+  assert.equal(auth.status, 302)
+  const authorize = new URL(auth.headers.get('location'))
+  assert.equal(authorize.origin + authorize.pathname, `${info.base_url}/open/authorize`)
+  assert.equal(authorize.searchParams.get('service_id'), info.service_id)
+  const state = authorize.searchParams.get('state')
+  assert.ok(state && state.length >= 40, 'a signed state with enough randomness')
+  const granted = await fetch(authorize, { redirect: 'manual' })
+  assert.equal(granted.status, 302)
+  const callback = new URL(granted.headers.get('location'))
+  assert.equal(callback.searchParams.get('state'), state)
+  assert.ok(callback.searchParams.get('code'))
+  return callback
+}
+
+const tokenGets = async () => countFor(await sandbox.control('GET', '/counters'), '/api/v2/token/get')
+
+async function getJson(url, init) {
+  const res = await fetch(url, { ...init, headers: { accept: 'application/json', ...init?.headers } })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, text, headers: res.headers }
+}
+
+before(async () => {
+  sandbox = await startSandbox()
+  info = sandbox.info
+  key = generateEncryptionKey()
+  store = new MemoryStore(new Sealer(key))
+  mw = await start(tiktokConfig({ store }))
+  sdk = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${mw.url}/tiktok` }) })
+})
+
+after(async () => {
+  await mw?.close()
+  await sandbox?.stop()
+})
+
+describe('configuration', () => {
+  test('every problem is listed, each naming its variable; nothing is echoed', () => {
+    assert.throws(
+      () =>
+        resolveConfig(
+          { region: 'EU', syncInterval: 'soon', encryptionKey: 'not-a-key', apiBase: 'ftp://x', enableWebhooks: 'maybe', plenty: { restUrl: 'https://p.example' } },
+          { TIKTOK_SHOP_APP_SECRET: 's3cr3t', TIKTOK_SHOP_DATABASE_URL: 'mysql://db' },
+        ),
+      (err) => {
+        assert.equal(err.code, 'TTS_CONFIG_INVALID')
+        assert.equal(err.statusCode, 500)
+        const expected = [
+          'TIKTOK_SHOP_APP_KEY',
+          'TIKTOK_SHOP_SERVICE_ID',
+          'TIKTOK_SHOP_REGION',
+          'TIKTOK_SHOP_REDIRECT_URI',
+          'TIKTOK_SHOP_SYNC_INTERVAL',
+          'TIKTOK_SHOP_ENABLE_WEBHOOKS',
+          'TIKTOK_SHOP_DATABASE_URL',
+          'TIKTOK_SHOP_ENCRYPTION_KEY',
+          'TIKTOK_SHOP_API_BASE',
+          'PLENTY_REST_USERNAME',
+          'PLENTY_REST_PASSWORD',
+        ]
+        assert.equal(err.problems.length, expected.length, err.message)
+        for (const name of expected) assert.ok(err.problems.some((p) => p.startsWith(name)), `${name} is named: ${err.message}`)
+        for (const name of expected) assert.ok(err.message.includes(name))
+        assert.ok(!err.message.includes('s3cr3t') && !err.message.includes('not-a-key'), 'no secret echoed')
+        return true
+      },
+    )
+  })
+
+  test('environment variables are the defaults, configuration wins', () => {
+    const env = {
+      TIKTOK_SHOP_APP_KEY: 'env-key',
+      TIKTOK_SHOP_APP_SECRET: 'env-secret',
+      TIKTOK_SHOP_SERVICE_ID: '7300',
+      TIKTOK_SHOP_REGION: 'row',
+      TIKTOK_SHOP_REDIRECT_URI: 'https://shop.example/api/tiktok/callback',
+      TIKTOK_SHOP_ENCRYPTION_KEY: generateEncryptionKey(),
+      TIKTOK_SHOP_SYNC_INTERVAL: '60000',
+      TIKTOK_SHOP_ENABLE_WEBHOOKS: 'false',
+    }
+    const c = resolveConfig({ appKey: 'cfg-key' }, env)
+    assert.equal(c.appKey, 'cfg-key')
+    assert.equal(c.appSecret, 'env-secret')
+    assert.equal(c.region, 'ROW')
+    assert.equal(c.syncIntervalMs, 60000)
+    assert.equal(c.enableWebhooks, false)
+    assert.equal(c.databaseUrl, 'sqlite://./data/tiktok-shop.db')
+    assert.equal(c.plenty, undefined, 'PlentyONE REST is optional until set')
+    // memory: needs no key (nothing outlives the process); the default SQLite URL does
+    assert.doesNotThrow(() => resolveConfig({ databaseUrl: 'memory:' }, { ...env, TIKTOK_SHOP_ENCRYPTION_KEY: undefined }))
+    assert.throws(() => resolveConfig({}, { ...env, TIKTOK_SHOP_ENCRYPTION_KEY: undefined }), /TIKTOK_SHOP_ENCRYPTION_KEY \(configuration\.encryptionKey\) is required/)
+  })
+
+  test('the middleware refuses to start with a bad configuration, listing every problem', async () => {
+    await assert.rejects(
+      createServer({ integrations: { tiktok: createConfig({ tiktok: { appKey: '' }, plentysystems: false }).integrations.tiktok }, logger: QUIET }),
+      (err) => /TIKTOK_SHOP_APP_SECRET/.test(err.message) && /TIKTOK_SHOP_SERVICE_ID/.test(err.message) && /TIKTOK_SHOP_REDIRECT_URI/.test(err.message),
+    )
+  })
+
+  test('error codes map to HTTP statuses in one place', () => {
+    const table = {
+      TTS_STATE_REUSED: 400, TTS_INVALID_ARGUMENT: 400, TTS_SIGNATURE_INVALID: 401, TTS_PERMISSION_DENIED: 403, TTS_NOT_FOUND: 404,
+      TTS_REAUTHORIZATION_REQUIRED: 409, TTS_RATE_LIMITED: 429, TTS_API_ERROR: 502, TTS_TIMEOUT: 504, TTS_STORE: 500, undefined: 500,
+    }
+    for (const [code, status] of Object.entries(table)) assert.equal(httpStatusFor(code === 'undefined' ? undefined : code), status, code)
+  })
+})
+
+describe('OAuth through the routes', () => {
+  test('bad, missing and denied states are refused with 400 and nothing is stored', async () => {
+    const before = await tokenGets()
+    for (const [query, code] of [
+      ['code=abc&state=forged.state', 'TTS_STATE_INVALID'],
+      ['code=abc', 'TTS_STATE_INVALID'],
+      ['code=null&error=auth_denied', 'TTS_AUTHORIZATION_DENIED'],
+    ]) {
+      const res = await getJson(`${mw.url}/api/tiktok/callback?${query}`)
+      assert.equal(res.status, 400, query)
+      assert.equal(res.body.code, code, query)
+      assert.match(res.body.message, /\S/)
+    }
+    // a browser gets a page that says what happened and links to a new attempt
+    const html = await fetch(`${mw.url}/api/tiktok/callback?code=abc&state=forged`, { headers: { accept: 'text/html' } })
+    assert.equal(html.status, 400)
+    assert.match(await html.text(), /not connected[\s\S]*TTS_STATE_INVALID[\s\S]*\/api\/tiktok\/auth/)
+    assert.equal(await tokenGets(), before, 'no code was exchanged')
+    assert.deepEqual(await store.listShops(), [])
+  })
+
+  test('connect: state checked once, code exchanged, shops stored with sealed tokens', async () => {
+    const callback = await consent(mw.url)
+    const res = await getJson(callback)
+    assert.equal(res.status, 200, res.text)
+    assert.equal(res.body.connected, true)
+    const shop = info.shops.find((s) => s.open_id === info.open_id)
+    assert.deepEqual(res.body.shops.map((s) => s.shopId), [shop.id])
+    assert.equal(res.body.shops[0].name, shop.name)
+
+    const stored = await store.getShop({ appKey: info.app_key, shopId: shop.id })
+    assert.equal(stored.status, 'connected')
+    assert.equal(stored.cipher, shop.cipher)
+    assert.match(stored.accessToken, /^TTP_/)
+    const row = store.sealedRow({ appKey: info.app_key, shopId: shop.id })
+    for (const [col, plain] of [['accessTokenSealed', stored.accessToken], ['refreshTokenSealed', stored.refreshToken], ['cipherSealed', stored.cipher]]) {
+      assert.ok(!row[col].includes(plain), `${col} is sealed`)
+    }
+    // bound to shop and column: the access token does not open as the refresh token
+    const sealer = new Sealer(key)
+    assert.equal(sealer.open(row.accessTokenSealed, shopSecretAad(info.app_key, shop.id, 'access_token')), stored.accessToken)
+    assert.throws(() => sealer.open(row.accessTokenSealed, shopSecretAad(info.app_key, shop.id, 'refresh_token')), { code: 'TTS_SEAL_OPEN_FAILED' })
+    assert.ok(!res.text.includes(stored.accessToken) && !res.text.includes(stored.refreshToken) && !res.text.includes(shop.cipher), 'no secret in the answer')
+
+    // the same callback again (a reload, or an attacker replaying it): refused, no second exchange
+    const before = await tokenGets()
+    const again = await getJson(callback)
+    assert.equal(again.status, 400)
+    assert.equal(again.body.code, 'TTS_STATE_REUSED')
+    assert.equal(await tokenGets(), before)
+  })
+
+  test('the client of the integration can call TikTok for the connected shop', async () => {
+    const shop = info.shops.find((s) => s.open_id === info.open_id)
+    const { TikTokRuntime } = require('tiktok-shop-plentyone/server')
+    assert.ok(TikTokRuntime)
+    const conn = await sdk.tiktok.getConnection()
+    assert.ok(conn.shops.some((s) => s.shopId === shop.id))
+  })
+})
+
+describe('webhooks', () => {
+  const nid = '7380066284010030891'
+  const raw = Buffer.from(
+    '{\n  "type": 1,\n  "tts_notification_id": "' + nid + '",\n  "shop_id": "7494049642642440001",\n' +
+      '  "timestamp": 1718305585,\n  "data": {\n    "order_id": "576653688135258178",\n    "order_status": "AWAITING_SHIPMENT",\n' +
+      '    "update_time": 1718305585,\n    "note": "Größe 🧦 尺码"\n  }\n}\n',
+  )
+  const post = (body, authorization, base = mw.url) =>
+    fetch(`${base}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body })
+
+  test('a pretty-printed unicode body verifies from its exact bytes: 200, empty body, one inbox row', async () => {
+    const authorization = signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: raw })
+    const res = await post(raw, authorization)
+    assert.equal(res.status, 200)
+    assert.equal(await res.text(), '')
+    const row = await store.getInbox(nid)
+    assert.ok(row, 'stored in the inbox')
+    assert.ok(row.payload.equals(raw), 'the exact bytes are kept')
+    assert.equal(row.eventType, 1)
+    assert.equal(row.processedAt, null, 'processing happens later, from the inbox')
+
+    const dup = await post(raw, authorization)
+    assert.equal(dup.status, 200)
+    assert.equal(await dup.text(), '')
+    const rows = await store.listInbox({ state: 'pending', limit: 1000 })
+    assert.equal(rows.filter((m) => m.notificationId === nid).length, 1, 'a duplicate adds no row')
+  })
+
+  test('a forged or re-serialized body is refused with 401 and an empty body', async () => {
+    const pending = await store.countInboxPending()
+    const forged = raw.toString().replace('7380066284010030891', '7380066284010030892')
+    const authorization = signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: raw })
+    for (const [body, auth] of [
+      [forged, authorization],
+      [JSON.stringify(JSON.parse(raw.toString())), authorization],
+      [raw, signWebhook({ appKey: info.app_key, appSecret: 'not-the-secret', rawBody: raw })],
+      [raw, undefined],
+      ['{not json', 'deadbeef'],
+    ]) {
+      const res = await post(body, auth)
+      assert.equal(res.status, 401)
+      assert.equal(await res.text(), '')
+    }
+    assert.equal(await store.countInboxPending(), pending)
+  })
+
+  test('without the body-parser verify hook the route says exactly what to add', async () => {
+    const bare = await start(tiktokConfig(), { withoutRawBodyHook: true })
+    try {
+      const authorization = signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: raw })
+      const res = await getJson(`${bare.url}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: raw })
+      assert.equal(res.status, 500)
+      assert.equal(res.body.code, 'TTS_RAW_BODY_MISSING')
+      assert.equal(res.body.message, RAW_BODY_MISSING_MESSAGE)
+      assert.match(res.body.message, /bodyParser: \{ limit: '50mb', verify: tiktokRawBody \}/)
+    } finally {
+      await bare.close()
+      await sandbox.control('POST', '/apps', { app_key: info.app_key, app_secret: info.app_secret, service_id: info.service_id, redirect_uri: `${mw.url}/api/tiktok/callback` })
+    }
+  })
+
+  test("the sandbox's signed deliveries land in the inbox", async () => {
+    const shop = info.shops.find((s) => s.open_id === info.open_id)
+    await sandbox.control('PUT', '/webhooks', { default_url: `${mw.url}/api/tiktok/webhooks` })
+    await sandbox.control('DELETE', '/webhooks/deliveries')
+    const { order_ids } = await sandbox.control('POST', `/shops/${shop.id}/orders`, { count: 2 })
+    for (const id of order_ids) await sandbox.control('POST', `/orders/${id}/advance`, {})
+    let deliveries = []
+    for (let i = 0; i < 100; i++) {
+      deliveries = (await sandbox.control('GET', '/webhooks/deliveries')).deliveries
+      if (deliveries.length >= 4 && deliveries.every((d) => d.status !== null || d.error)) break
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    assert.ok(deliveries.length >= 4, `${deliveries.length} deliveries`)
+    for (const d of deliveries) {
+      assert.equal(d.status, 200, JSON.stringify(d))
+      const row = await store.getInbox(d.tts_notification_id)
+      assert.ok(row && row.payload.toString() === d.body, 'stored byte for byte')
+    }
+    await sandbox.control('PUT', '/webhooks', { default_url: null })
+  })
+})
+
+describe('SDK', () => {
+  test('getConnection lists the connected shop without any secret', async () => {
+    const shop = info.shops.find((s) => s.open_id === info.open_id)
+    const conn = await sdk.tiktok.getConnection()
+    assert.equal(conn.connected, true)
+    assert.equal(conn.app.appKey, info.app_key)
+    assert.deepEqual(conn.storage, { backend: 'memory', durable: false })
+    const s = conn.shops.find((x) => x.shopId === shop.id)
+    assert.equal(s.region, 'US')
+    assert.equal(typeof s.accessTokenExpiresAt, 'number')
+    const stored = await store.getShop({ appKey: info.app_key, shopId: shop.id })
+    const text = JSON.stringify(conn)
+    for (const secret of [stored.accessToken, stored.refreshToken, stored.cipher, info.app_secret]) assert.ok(!text.includes(secret))
+  })
+
+  test('getAuthorizationUrl, triggerSync, getSyncStatus, mappings', async () => {
+    const { url } = await sdk.tiktok.getAuthorizationUrl()
+    assert.ok(url.startsWith(`${info.base_url}/open/authorize?service_id=${info.service_id}&state=`))
+
+    const shop = info.shops.find((s) => s.open_id === info.open_id)
+    const { runs, note } = await sdk.tiktok.triggerSync({ shopId: shop.id, kind: 'orders' })
+    assert.equal(runs.length, 1)
+    assert.equal(runs[0].state, 'queued')
+    assert.match(note, /not installed/)
+    const again = await sdk.tiktok.triggerSync({ shopId: shop.id, kind: 'orders' })
+    assert.equal(again.runs[0].id, runs[0].id, 'one queued run per (shop, kind)')
+    const status = await sdk.tiktok.getSyncStatus()
+    assert.equal(status.shops.find((s) => s.shopId === shop.id).runs[0].kind, 'orders')
+    assert.ok(status.webhooks.accepted >= 1)
+    assert.equal(typeof status.inbox.pending, 'number')
+
+    await store.insertOrderMappingIfAbsent({ shopId: shop.id, tiktokOrderId: '576653688135258178', plentyOrderId: null, tiktokStatus: 'AWAITING_SHIPMENT', tiktokUpdateTime: 1718305585, syncStatus: 'error', syncError: 'unknown SKU sbx-1', lastSyncedAt: null })
+    await store.insertOrderMappingIfAbsent({ shopId: shop.id, tiktokOrderId: '576653688135258179', plentyOrderId: 42, tiktokStatus: 'AWAITING_SHIPMENT', tiktokUpdateTime: 1718305585, syncStatus: 'synced', syncError: null, lastSyncedAt: 1718305600 })
+    const orders = await sdk.tiktok.listOrderMappings({ shopId: shop.id })
+    assert.equal(orders.mappings.length, 2)
+    assert.equal(orders.errors, 1)
+    const failed = await getJson(`${mw.url}/api/tiktok/orders/errors?shopId=${shop.id}`)
+    assert.deepEqual(failed.body.mappings.map((m) => m.syncError), ['unknown SKU sbx-1'])
+    assert.deepEqual((await sdk.tiktok.listProductMappings()).mappings, [])
+
+    const viaRoute = await getJson(`${mw.url}/api/tiktok/sync/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'products' }) })
+    assert.equal(viaRoute.status, 202)
+    assert.equal(viaRoute.body.runs[0].kind, 'products')
+    assert.equal((await getJson(`${mw.url}/api/tiktok/sync/status`)).status, 200)
+  })
+
+  test('an error from the core reaches the SDK with its status and message', async () => {
+    await assert.rejects(sdk.tiktok.disconnect({ shopId: '999' }), (err) => {
+      // initSDK wraps the HTTP error (SDKError with the SdkHttpError as cause)
+      assert.ok(isSpecificSdkHttpError(err, { statusCode: 404 }), String(err))
+      assert.ok(err.cause instanceof SdkHttpError)
+      assert.match(err.message, /No TikTok shop 999 is connected/)
+      return true
+    })
+    await assert.rejects(sdk.tiktok.triggerSync({ kind: 'everything' }), (err) => isSpecificSdkHttpError(err, { statusCode: 400 }) && /kind must be one of/.test(err.message))
+    const raw = await getJson(`${mw.url}/tiktok/disconnect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[{"shopId":"999"}]' })
+    assert.deepEqual(raw.body, { code: 'TTS_NOT_FOUND', message: 'No TikTok shop 999 is connected.' })
+  })
+
+  test('disconnect forgets the shop', async () => {
+    const shop = info.shops.find((s) => s.open_id === info.open_id)
+    assert.deepEqual(await sdk.tiktok.disconnect({ shopId: shop.id }), { shopId: shop.id, disconnected: true })
+    assert.equal(await store.getShop({ appKey: info.app_key, shopId: shop.id }), null)
+    assert.equal((await sdk.tiktok.getConnection()).connected, false)
+  })
+})
