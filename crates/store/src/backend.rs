@@ -291,6 +291,14 @@ impl Db for PgDb {
             .begin()
             .await
             .map_err(|e| db_error("begin a transaction", e))?;
+        if mode == Begin::Immediate {
+            // A transaction that locks rows (token refresh) waits at most this long for another
+            // instance's lock, so a hung instance cannot stall the others forever.
+            sqlx::query("SET LOCAL lock_timeout = '30s'")
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_error("set the lock timeout", e))?;
+        }
         if mode == Begin::Migrate {
             // Held until commit/rollback; a second process starting at the same time waits here and
             // then finds the migrations already recorded. Keyed by schema so test schemas don't queue.

@@ -170,6 +170,17 @@ pub async fn shops_round_trip(ctx: &Ctx) {
         .collect();
     assert_eq!(ids, ["7495000000000000001", "7495000000000000002"]);
 
+    let summaries = s.list_shop_summaries(Some("appA")).await.unwrap();
+    assert_eq!(summaries.len(), 2);
+    assert_eq!(summaries[0].shop_name, updated.shop_name);
+    assert!(summaries[0].has_cipher && !summaries[1].has_cipher);
+    assert_eq!(summaries[0].granted_scopes, updated.granted_scopes);
+    assert_eq!(
+        summaries[0].access_token_expires_at,
+        updated.access_token_expires_at
+    );
+    assert_eq!(s.list_shop_summaries(None).await.unwrap().len(), 3);
+
     assert!(s.mark_shop_deauthorized(&full.key()).await.unwrap());
     assert_eq!(
         s.get_shop(&full.key()).await.unwrap().unwrap().status,

@@ -102,6 +102,24 @@ impl Shop {
     }
 }
 
+/// A shop without its secrets (nothing is opened to list these): for admin views and status pages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopSummary {
+    pub app_key: String,
+    pub shop_id: String,
+    pub region: String,
+    pub shop_name: Option<String>,
+    pub seller_type: Option<String>,
+    pub shop_code: Option<String>,
+    pub has_cipher: bool,
+    pub access_token_expires_at: UnixSeconds,
+    pub refresh_token_expires_at: UnixSeconds,
+    pub granted_scopes: Vec<String>,
+    pub status: ShopStatus,
+    pub created_at: UnixSeconds,
+    pub updated_at: UnixSeconds,
+}
+
 /// The pair a token refresh returns.
 #[derive(Clone, Debug)]
 pub struct NewTokens {

@@ -71,16 +71,7 @@ impl SqlStore {
         let r = RowReader::new(row, "shops");
         let app_key = r.text("app_key")?;
         let shop_id = r.text("shop_id")?;
-        let status_text = r.text("status")?;
-        let status = ShopStatus::parse(&status_text)
-            .ok_or_else(|| r.malformed("status", format_args!("has unknown value `{status_text}`")))?;
-        let scopes_text = r.text("granted_scopes")?;
-        let granted_scopes: Vec<String> = serde_json::from_str(&scopes_text).map_err(|e| {
-            r.malformed(
-                "granted_scopes",
-                format_args!("is not a JSON array of strings: {e}"),
-            )
-        })?;
+        let (status, granted_scopes) = shop_status_and_scopes(&r)?;
         let open =
             |column: Column, sealed: String| open_secret(&self.ring, &app_key, &shop_id, column, &sealed);
         let cipher = match r.opt_text("cipher_sealed")? {
@@ -122,6 +113,20 @@ const INBOX_COLUMNS: &str = "notification_id, shop_id, event_type, payload, rece
 
 const RUN_COLUMNS: &str =
     "id, shop_id, kind, status, phase, done, total, errors, started_at, finished_at, summary";
+
+fn shop_status_and_scopes(r: &RowReader) -> Result<(ShopStatus, Vec<String>)> {
+    let status_text = r.text("status")?;
+    let status = ShopStatus::parse(&status_text)
+        .ok_or_else(|| r.malformed("status", format_args!("has unknown value `{status_text}`")))?;
+    let scopes_text = r.text("granted_scopes")?;
+    let scopes = serde_json::from_str(&scopes_text).map_err(|e| {
+        r.malformed(
+            "granted_scopes",
+            format_args!("is not a JSON array of strings: {e}"),
+        )
+    })?;
+    Ok((status, scopes))
+}
 
 fn sync_status(r: &RowReader) -> Result<SyncStatus> {
     let text = r.text("sync_status")?;
@@ -376,6 +381,38 @@ impl Store for SqlStore {
             .await?
             .into_iter()
             .map(|row| self.decode_shop(row))
+            .collect()
+    }
+
+    async fn list_shop_summaries(&self, app_key: Option<&str>) -> Result<Vec<ShopSummary>> {
+        let mut query = Query::new("list shops", format!("SELECT {SHOP_COLUMNS} FROM shops"));
+        if let Some(app_key) = app_key {
+            check_id("app_key", app_key)?;
+            let p = query.push_param(app_key);
+            query.sql.push_str(&format!(" WHERE app_key = {p}"));
+        }
+        query.sql.push_str(" ORDER BY app_key, shop_id");
+        let rows = self.db.fetch_all(query).await?;
+        rows.into_iter()
+            .map(|row| {
+                let r = RowReader::new(row, "shops");
+                let (status, granted_scopes) = shop_status_and_scopes(&r)?;
+                Ok(ShopSummary {
+                    app_key: r.text("app_key")?,
+                    shop_id: r.text("shop_id")?,
+                    region: r.text("region")?,
+                    shop_name: r.opt_text("shop_name")?,
+                    seller_type: r.opt_text("seller_type")?,
+                    shop_code: r.opt_text("shop_code")?,
+                    has_cipher: r.opt_text("cipher_sealed")?.is_some(),
+                    access_token_expires_at: r.int("access_token_expires_at")?,
+                    refresh_token_expires_at: r.int("refresh_token_expires_at")?,
+                    granted_scopes,
+                    status,
+                    created_at: r.int("created_at")?,
+                    updated_at: r.int("updated_at")?,
+                })
+            })
             .collect()
     }
 

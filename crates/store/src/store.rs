@@ -25,6 +25,8 @@ pub trait Store: Send + Sync {
     async fn get_shop(&self, key: &ShopKey) -> Result<Option<Shop>>;
     /// All shops of an app (all apps when `app_key` is `None`), ordered by app key and shop id.
     async fn list_shops(&self, app_key: Option<&str>) -> Result<Vec<Shop>>;
+    /// All shops of an app (all apps when `None`) without their secrets; never fails on a seal.
+    async fn list_shop_summaries(&self, app_key: Option<&str>) -> Result<Vec<ShopSummary>>;
     /// Removes a shop's credentials; true if it existed. Mappings stay (they belong to the shop id).
     async fn delete_shop(&self, key: &ShopKey) -> Result<bool>;
     /// Re-seals every shop secret sealed with a key other than the ring's first (after a key

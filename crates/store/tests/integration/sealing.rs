@@ -108,6 +108,13 @@ async fn malformed_rows_are_clean_errors(
     assert_eq!(err.code(), ErrorCode::SealOpenFailed);
     assert_eq!(err.field.as_deref(), Some("shops.refresh_token_sealed"));
 
+    // listing without secrets still works; listing with them names the broken row
+    assert_eq!(store.list_shop_summaries(None).await.unwrap().len(), 2);
+    assert_eq!(
+        store.list_shops(None).await.unwrap_err().code(),
+        ErrorCode::SealOpenFailed
+    );
+
     // a malformed JSON column
     exec("UPDATE product_mappings SET audit_reasons = 'not json'").await;
     let err = store.get_product_mapping("shop", 2).await.unwrap_err();
