@@ -72,7 +72,7 @@ fn main() {
                 absolute: Decimal::ONE,
                 percent: Decimal::from(10),
             },
-            unmanaged_stock_quantity: None,
+            ..Default::default()
         },
         categories: CategoryMapping::new([(42, "601226")]),
         category_product_attributes: HashMap::from([(

@@ -109,6 +109,11 @@ pub struct InventoryConfig {
     /// Quantity offered for variations whose stock PlentyONE does not manage (`stockLimitation` 2).
     /// `None` = offer the computed stock like any other variation.
     pub unmanaged_stock_quantity: Option<u32>,
+    /// Offer 0 when fewer units than this are left after the buffer (the last units stay for other
+    /// channels). 0 = off.
+    pub zero_below: u32,
+    /// Never offer more than this per TikTok warehouse (TikTok's own bound, 99,999, always applies).
+    pub max_quantity: Option<u32>,
 }
 
 /// Clamps any decimal quantity to TikTok's range, rounding down (never promise a fraction).
@@ -158,7 +163,13 @@ pub fn tiktok_inventory(
                 .unwrap_or_default()
                 .max(Decimal::ZERO);
             let available = net.saturating_sub(reserved);
-            let quantity = clamp_quantity(available.saturating_sub(config.buffer.units(available)));
+            let mut quantity = clamp_quantity(available.saturating_sub(config.buffer.units(available)));
+            if quantity < config.zero_below {
+                quantity = 0;
+            }
+            if let Some(max) = config.max_quantity {
+                quantity = quantity.min(max);
+            }
             Inventory {
                 warehouse_id: tiktok_id.to_string(),
                 quantity,
@@ -207,7 +218,7 @@ mod tests {
                 absolute: Decimal::from(2),
                 percent: Decimal::from(10),
             },
-            unmanaged_stock_quantity: None,
+            ..Default::default()
         };
         let reserved = HashMap::from([("TT-A".to_string(), Decimal::from(3))]);
         let inv = tiktok_inventory(
@@ -229,6 +240,18 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn threshold_and_cap() {
+        let config = InventoryConfig {
+            warehouses: WarehouseMapping::new([(1, "A")]),
+            zero_below: 3,
+            max_quantity: Some(50),
+            ..Default::default()
+        };
+        let q = |net| tiktok_inventory(&[stock(1, net)], &config, &HashMap::new())[0].quantity;
+        assert_eq!((q(2), q(3), q(40), q(500)), (0, 3, 40, 50));
     }
 
     #[test]

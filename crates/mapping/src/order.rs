@@ -55,6 +55,9 @@ pub struct OrderMappingConfig {
     pub payment_method_id: Option<i64>,
     /// PlentyONE shipping profile id (property 2).
     pub shipping_profile_id: Option<i64>,
+    /// PlentyONE shipping profile per TikTok delivery option (id or name, e.g. "Standard shipping");
+    /// falls back to `shipping_profile_id`.
+    pub shipping_profiles: std::collections::HashMap<String, i64>,
     pub owner_id: Option<i64>,
     pub discount_mode: DiscountMode,
     pub shipping_item_name: String,
@@ -78,6 +81,7 @@ impl Default for OrderMappingConfig {
             status: StatusConfig::default(),
             payment_method_id: None,
             shipping_profile_id: None,
+            shipping_profiles: Default::default(),
             owner_id: None,
             discount_mode: DiscountMode::CouponItems,
             shipping_item_name: "Versandkosten".into(),
@@ -129,6 +133,8 @@ pub struct MappedOrder {
     /// Set when TikTok says the order is paid (any status but UNPAID).
     pub payment: Option<PaymentDraft>,
     pub currency: String,
+    /// Texts to attach to the order as comments (`POST /rest/comments`), e.g. the buyer's message.
+    pub comments: Vec<String>,
     /// Sum of all order items (== TikTok `total_amount` when there is no reconciliation problem).
     pub total: Decimal,
     pub problems: Vec<Problem>,
@@ -187,6 +193,15 @@ pub fn map_order(order: &Order, config: &OrderMappingConfig, lookup: &dyn Variat
             "the order has no currency",
         ));
     }
+
+    let shipping_profile_id = [
+        order.delivery_option_id.as_deref(),
+        order.delivery_option_name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|key| config.shipping_profiles.get(key.trim()).copied())
+    .or(config.shipping_profile_id);
 
     // Address and contact.
     let (address, missing) = map_address(
@@ -309,7 +324,7 @@ pub fn map_order(order: &Order, config: &OrderMappingConfig, lookup: &dyn Variat
             name,
             group.unit_price,
         );
-        item.shipping_profile_id = config.shipping_profile_id;
+        item.shipping_profile_id = shipping_profile_id;
         item.properties = vec![
             Property::new(order_property_type::EXTERNAL_ITEM_ID, line.sku_id.clone()),
             Property::new(order_property_type::EXTERNAL_TOKEN_ID, group.line_ids.join(",")),
@@ -423,7 +438,7 @@ pub fn map_order(order: &Order, config: &OrderMappingConfig, lookup: &dyn Variat
     if let Some(id) = config.payment_method_id {
         properties.push(Property::new(order_property_type::PAYMENT_METHOD, id.to_string()));
     }
-    if let Some(id) = config.shipping_profile_id {
+    if let Some(id) = shipping_profile_id {
         properties.push(Property::new(
             order_property_type::SHIPPING_PROFILE,
             id.to_string(),
@@ -452,8 +467,23 @@ pub fn map_order(order: &Order, config: &OrderMappingConfig, lookup: &dyn Variat
         _ => None,
     };
 
+    let mut comments = Vec::new();
+    if !order.buyer_message.trim().is_empty() {
+        comments.push(format!(
+            "TikTok Shop buyer message: {}",
+            order.buyer_message.trim()
+        ));
+    }
+    if order.is_on_hold_order || order.status == OrderStatus::OnHold {
+        comments.push(
+            "TikTok Shop: the order was ON_HOLD at import; the address follows when TikTok releases it"
+                .to_string(),
+        );
+    }
+
     MappedOrder {
         external_order_id,
+        comments,
         contact,
         address,
         address_complete,

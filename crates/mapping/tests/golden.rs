@@ -59,7 +59,7 @@ fn product_config() -> ProductMappingConfig {
                 absolute: Decimal::ONE,
                 percent: Decimal::from(10),
             },
-            unmanaged_stock_quantity: None,
+            ..Default::default()
         },
         categories: CategoryMapping::new([(42, "601226"), (99, "600942")]),
         sales_attribute_ids: HashMap::from([(1, "100000".to_string())]),
@@ -299,6 +299,7 @@ fn order_view(mapped: &MappedOrder) -> Value {
         "addressComplete": mapped.address_complete,
         "order": mapped.linked_order(501, 601, 601),
         "payment": mapped.payment,
+        "comments": mapped.comments,
         "total": mapped.total,
         "problems": mapped.problems,
     })
@@ -454,5 +455,23 @@ fn map_and_validate_reports_each_cause_once() {
             ("main_images[1]", codes::IMAGE_NOT_UPLOADED),
             ("skus[0].inventory[0].quantity", codes::QUANTITY_ZERO_ON_CREATE),
         ]
+    );
+}
+
+#[test]
+fn shipping_profile_follows_the_delivery_option() {
+    let order: Order = read_json("order/discount_and_shipping.tiktok.json");
+    let mut config = order_config("EUR");
+    config.shipping_profile_id = Some(1);
+    config.shipping_profiles.insert("Standard shipping".into(), 12);
+    let mapped = map_order(&order, &config, &lookup);
+    assert_eq!(mapped.order.property(2), Some("12"));
+    assert!(
+        mapped
+            .order
+            .order_items
+            .iter()
+            .filter(|i| i.type_id == 1)
+            .all(|i| i.shipping_profile_id == Some(12))
     );
 }

@@ -41,7 +41,7 @@ proptest! {
         let config = InventoryConfig {
             warehouses: WarehouseMapping::new([(1, "A"), (2, "A"), (3, "B")]),
             buffer: StockBuffer { absolute: Decimal::from(absolute), percent: Decimal::from(percent) },
-            unmanaged_stock_quantity: None,
+            ..Default::default()
         };
         let reserved = HashMap::from([("A".to_string(), Decimal::from(reserved))]);
         let inventory = tiktok_inventory(&stock, &config, &reserved);
@@ -192,7 +192,7 @@ proptest! {
         let config = InventoryConfig {
             warehouses: WarehouseMapping::new([(1, "A"), (2, "A")]),
             buffer: StockBuffer { absolute: Decimal::MAX, percent: Decimal::from(pct) },
-            unmanaged_stock_quantity: None,
+            ..Default::default()
         };
         for inv in tiktok_inventory(&stock, &config, &HashMap::new()) {
             prop_assert!(inv.quantity <= 99_999);

@@ -622,6 +622,34 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_paginated_variation_page_with_relations() {
+        let page: Page<Variation> = serde_json::from_value(json!({
+            "page": 2, "totalsCount": 251, "isLastPage": false, "lastPageNumber": 6, "firstOnPage": 51,
+            "entries": [{
+                "id": 1001, "itemId": 4711, "isMain": true, "number": "BIO-TS-W-M",
+                "variationAttributeValues": [{
+                    "attributeId": 2, "valueId": 21,
+                    "attribute": {"id": 2, "backendName": "Groesse", "position": 2,
+                                  "attributeNames": [{"attributeId": 2, "lang": "de", "name": "Größe"}]},
+                    "attributeValue": {"id": 21, "attributeId": 2, "backendName": "M",
+                                       "valueNames": [{"lang": "de", "valueId": 21, "name": "M"}]}
+                }],
+                "variationBarcodes": [{"variationId": 1001, "barcodeId": 1, "code": "4006381333931"}],
+                "item": {"id": 4711, "texts": [{"lang": "de", "name1": "Bio-T-Shirt Weiß"}]}
+            }]
+        }))
+        .unwrap();
+        assert_eq!((page.page, page.totals_count, page.is_last_page), (2, 251, false));
+        let v = &page.entries[0];
+        let attribute = v.variation_attribute_values[0].attribute.as_ref().unwrap();
+        assert_eq!(attribute.names[0].name, "Größe");
+        assert_eq!(
+            v.item.as_ref().unwrap().texts[0].name1.as_deref(),
+            Some("Bio-T-Shirt Weiß")
+        );
+    }
+
+    #[test]
     fn order_amounts_are_written_as_exact_json_numbers() {
         let item = OrderItem {
             type_id: 1,
