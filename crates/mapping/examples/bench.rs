@@ -88,9 +88,13 @@ fn main() {
         ..Default::default()
     };
     let ctx = ProductContext {
-        image_uris: [201, 202, 203, 211, 212]
+        image_uris: [201, 202, 203]
             .into_iter()
             .map(|id| (id, format!("tos-bench/{id}")))
+            .collect(),
+        attribute_image_uris: [211, 212]
+            .into_iter()
+            .map(|id| (id, format!("tos-bench/attr-{id}")))
             .collect(),
         ..Default::default()
     };

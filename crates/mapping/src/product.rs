@@ -122,8 +122,11 @@ impl Default for ProductMappingConfig {
 /// What the mapper needs besides the variations: results of earlier calls.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProductContext {
-    /// PlentyONE image id → TikTok image `uri` (uploaded before).
+    /// PlentyONE image id → TikTok `uri` of the image uploaded with `use_case=MAIN_IMAGE`.
     pub image_uris: HashMap<i64, String>,
+    /// PlentyONE image id → TikTok `uri` uploaded with `use_case=ATTRIBUTE_IMAGE` (SKU images must
+    /// be uploaded for that use case).
+    pub attribute_image_uris: HashMap<i64, String>,
     /// Variation id → units per TikTok warehouse in orders imported but not yet booked.
     pub reserved: HashMap<i64, HashMap<String, Decimal>>,
     /// Variation id → TikTok SKU id, for edits of an existing product.
@@ -321,7 +324,7 @@ pub fn map_product(
         if let Some(first) = sales_attributes.first_mut()
             && let Some(img) = first_own_image(v)
         {
-            match ctx.image_uris.get(&img.id) {
+            match ctx.attribute_image_uris.get(&img.id) {
                 Some(uri) => first.sku_img = Some(ImageRef { uri: uri.clone() }),
                 None => {
                     if !images_to_upload

@@ -83,8 +83,8 @@ fn shirt_context() -> ProductContext {
             (201, "tos-maliva-i-o3syd03w52-us/4711-front".to_string()),
             (202, "tos-maliva-i-o3syd03w52-us/4711-back".to_string()),
             (203, "tos-maliva-i-o3syd03w52-us/4711-label".to_string()),
-            (211, "tos-maliva-i-o3syd03w52-us/4711-weiss".to_string()),
         ]),
+        attribute_image_uris: HashMap::from([(211, "tos-maliva-i-o3syd03w52-us/4711-weiss".to_string())]),
         reserved: HashMap::from([(
             1002,
             HashMap::from([("7300000000000000001".to_string(), Decimal::from(2))]),
