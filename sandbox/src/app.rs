@@ -69,7 +69,7 @@ impl Sandbox {
             time_scale: config.time_scale,
             timeout_ms: 3000,
         });
-        let sb = Arc::new(Sandbox {
+        Arc::new(Sandbox {
             state: Mutex::new(State::new(&config)),
             ratelimit: RateLimit::new(config.rate_limit, config.rate_burst),
             retry_after: AtomicBool::new(config.retry_after),
@@ -80,8 +80,7 @@ impl Sandbox {
             audit_delay_ms: AtomicU64::new(config.audit_delay_ms),
             base_url,
             config,
-        });
-        sb
+        })
     }
 
     /// Runs `f` on the state, then (unlocked) delivers the webhooks and schedules the audits it queued.
@@ -222,6 +221,19 @@ async fn gateway(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let resp = gateway_inner(&app, &method, &uri, &headers, body).await;
+    // Path only: the query holds the sign and app_key, the headers the token.
+    tracing::debug!(%method, path = uri.path(), status = resp.status().as_u16(), "api request");
+    resp
+}
+
+async fn gateway_inner(
+    app: &Arc<Sandbox>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path();
     let (op_idx, params) = match route(method.as_str(), path) {
         RouteMatch::Found(i, p) => (i, p),
@@ -251,7 +263,7 @@ async fn gateway(
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok());
     let now = crate::clock::now_secs();
 
-    let authed = match authenticate(&app, op, path, &query, &headers, content_type, &body, now) {
+    let authed = match authenticate(app, op, path, &query, headers, content_type, &body, now) {
         Ok(a) => a,
         Err(e) => {
             app.stats.record(op_idx, Outcome::Error);
@@ -263,7 +275,7 @@ async fn gateway(
     let bucket = authed.shop_id.clone().unwrap_or_else(|| authed.open_id.clone());
     if let Err(wait) = app.ratelimit.check((authed.app_key.clone(), bucket, op_idx)) {
         app.stats.record(op_idx, Outcome::RateLimited);
-        return rate_limited(&app, Some(wait));
+        return rate_limited(app, Some(wait));
     }
 
     let plan = app.faults.plan(op.method, op.path, path);
@@ -291,7 +303,7 @@ async fn gateway(
         Some((FaultKind::RateLimit, _)) => {
             app.stats.record(op_idx, Outcome::Fault);
             app.stats.record_storm(op_idx);
-            return rate_limited(&app, None);
+            return rate_limited(app, None);
         }
         Some((FaultKind::RevokeToken, _)) => {
             app.stats.record(op_idx, Outcome::Fault);

@@ -48,6 +48,39 @@ pub fn router() -> Router<Arc<Sandbox>> {
         .route("/webhooks", get(get_webhooks).put(put_webhooks))
         .route("/webhooks/deliveries", get(deliveries).delete(clear_deliveries))
         .route("/settings", get(get_settings).put(put_settings))
+        .route("/images/{*uri}", get(image_bytes))
+        .route("/documents/{*path}", get(document_bytes))
+        .route("/files/{id}", get(document_bytes))
+}
+
+/// The URL handed out by image upload resolves to a placeholder PNG of the uploaded size's header
+/// (pixels are not stored).
+async fn image_bytes(AxState(app): S, Path(uri): Path<String>) -> Response {
+    let key = uri.rsplit_once('.').map(|(k, _)| k).unwrap_or(&uri).to_string();
+    let Some((w, h)) = app
+        .state
+        .lock()
+        .expect("state")
+        .images
+        .get(&key)
+        .map(|i| (i.width, i.height))
+    else {
+        return (StatusCode::NOT_FOUND, "no such image").into_response();
+    };
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(&w.to_be_bytes());
+    png.extend_from_slice(&h.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0]);
+    ([(axum::http::header::CONTENT_TYPE, "image/png")], png).into_response()
+}
+
+/// Shipping labels and uploaded files resolve to a minimal placeholder PDF.
+async fn document_bytes() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/pdf")],
+        &b"%PDF-1.4\n% tts-sandbox placeholder\n%%EOF\n"[..],
+    )
+        .into_response()
 }
 
 fn reply(r: Result<Value, ApiError>) -> Response {

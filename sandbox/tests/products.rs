@@ -239,7 +239,8 @@ async fn validation_rules() {
         .unwrap()
         .to_string();
     let good = product("Good pan", &uri, &wh);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Case = (&'static str, Box<dyn Fn(&mut Value)>);
+    let cases: Vec<Case> = vec![
         ("title", Box::new(|p| p["title"] = json!("x".repeat(256)))),
         (
             "main_images",

@@ -145,7 +145,7 @@ pub fn package_detail(req: &Req, s: &mut State) -> ApiResult {
 
 pub fn ship_package(req: &Req, s: &mut State) -> ApiResult {
     let id = req.params[0];
-    if !s.packages.get(id).is_some_and(|p| p.shop_id == req.shop()) {
+    if s.packages.get(id).is_none_or(|p| p.shop_id != req.shop()) {
         return Err(ApiError::not_found("package", id));
     }
     let body = req.json()?;
@@ -176,7 +176,7 @@ pub fn ship_package(req: &Req, s: &mut State) -> ApiResult {
 
 pub fn mark_shipped(req: &Req, s: &mut State) -> ApiResult {
     let order_id = req.params[0];
-    if !s.orders.get(order_id).is_some_and(|o| o.shop_id == req.shop()) {
+    if s.orders.get(order_id).is_none_or(|o| o.shop_id != req.shop()) {
         return Err(ApiError::not_found("order", order_id));
     }
     let body = req.json()?;

@@ -153,11 +153,11 @@ pub fn prices_update(req: &Req, s: &mut State) -> ApiResult {
     s.update_prices(req.shop(), req.params[0], &body, req.now)
 }
 
-/// Parts of a multipart/form-data body: (name, filename, bytes).
-pub fn multipart_parts<'b>(
-    content_type: &str,
-    body: &'b [u8],
-) -> Option<Vec<(String, Option<String>, &'b [u8])>> {
+/// (form field name, filename, bytes)
+pub type Part<'b> = (String, Option<String>, &'b [u8]);
+
+/// Parts of a multipart/form-data body.
+pub fn multipart_parts<'b>(content_type: &str, body: &'b [u8]) -> Option<Vec<Part<'b>>> {
     let boundary = content_type
         .split(';')
         .map(str::trim)

@@ -191,18 +191,21 @@ impl Sb {
     }
 }
 
+/// (Authorization header, raw body) of each delivery.
+pub type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A webhook receiver on 127.0.0.1:0 recording (authorization header, raw body); answers `status`.
 #[derive(Clone)]
 pub struct Receiver {
     pub url: String,
-    pub got: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    pub got: Received,
     pub status: Arc<Mutex<u16>>,
 }
 
 pub async fn receiver() -> Receiver {
     use axum::body::Bytes;
     use axum::http::{HeaderMap, StatusCode};
-    let got: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let got: Received = Arc::default();
     let status = Arc::new(Mutex::new(200u16));
     let (g, s) = (got.clone(), status.clone());
     let app = axum::Router::new().route(
