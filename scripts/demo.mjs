@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+// `npm start`: the non-interactive demo. Builds what is missing, starts the TikTok Shop sandbox and the
+// example PlentyONE-style Alokai middleware (examples/plentyone-middleware) with the tiktok integration,
+// connects a shop through the real OAuth routes (the sandbox auto-consents), creates and advances demo
+// orders in the sandbox, waits for the signed webhooks to land in the inbox, reads the orders back through
+// the integration's TikTok client, queues a sync and prints a summary.
+//
+//   npm start                      run the scripted demo and exit 0
+//   npm start -- --keep-running    then stay up until Ctrl-C (open the printed URLs yourself)
+//
+// Environment: PORT (default 8181; a free port if busy), TIKTOK_SHOP_DATABASE_URL (default
+// sqlite://./data/demo.db), TIKTOK_SHOP_ENCRYPTION_KEY (default: a demo key kept in data/, mode 600).
+import { spawn } from 'node:child_process'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { createServer as createNetServer } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const require = createRequire(import.meta.url)
+const keepRunning = process.argv.includes('--keep-running')
+const t0 = Date.now()
+
+const say = (msg) => console.log(`[demo ${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}`)
+const fail = (msg) => {
+  console.error(`[demo] FAILED: ${msg}`)
+  process.exitCode = 1
+}
+
+// ---- build what is missing ----
+
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    say(`$ ${cmd} ${args.join(' ')}`)
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
+    children.add(child)
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      children.delete(child)
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited with ${signal ?? code}`))
+    })
+  })
+}
+
+function newest(dir, ext) {
+  let t = 0
+  if (!existsSync(dir)) return t
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'dist' || e.name === 'node_modules') continue
+    const p = join(dir, e.name)
+    if (e.isDirectory()) t = Math.max(t, newest(p, ext))
+    else if (e.name.endsWith(ext)) t = Math.max(t, statSync(p).mtimeMs)
+  }
+  return t
+}
+
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0)
+
+async function buildIfNeeded() {
+  if (!existsSync(join(root, 'tiktok-shop.linux-x64-gnu.node'))) {
+    say('building the native addon (release; first run only, takes a few minutes)')
+    await run('npx', ['napi', 'build', '--platform', '--release', '--no-const-enum'])
+  }
+  const { sandboxBinary } = await import('./sandbox.mjs')
+  if (!existsSync(sandboxBinary('release'))) {
+    say('building the sandbox (release; first run only)')
+    await run('cargo', ['build', '--release', '-p', 'tts-sandbox'])
+  }
+  const serverOut = join(root, 'server', 'dist', 'index.js')
+  const exampleOut = join(root, 'examples', 'plentyone-middleware', 'dist', 'src', 'index.js')
+  const sources = Math.max(newest(join(root, 'server', 'src'), '.ts'), newest(join(root, 'examples', 'plentyone-middleware'), '.ts'))
+  if (sources > Math.min(mtime(serverOut), mtime(exampleOut))) {
+    say('compiling the TypeScript integration (npm run build:ts)')
+    await run('npm', ['run', '-s', 'build:ts'])
+  }
+}
+
+// ---- helpers ----
+
+function portFree(port) {
+  return new Promise((resolve) => {
+    const s = createNetServer()
+    s.once('error', () => resolve(undefined))
+    s.listen(port, '127.0.0.1', () => {
+      const p = s.address().port
+      s.close(() => resolve(p))
+    })
+  })
+}
+
+function demoKey() {
+  if (process.env.TIKTOK_SHOP_ENCRYPTION_KEY) return process.env.TIKTOK_SHOP_ENCRYPTION_KEY
+  const file = join(root, 'data', '.demo-encryption-key')
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  mkdirSync(join(root, 'data'), { recursive: true })
+  const key = require('tiktok-shop-plentyone').generateEncryptionKey()
+  writeFileSync(file, key + '\n', { mode: 0o600 })
+  chmodSync(file, 0o600)
+  return key
+}
+
+/** Alokai's logger handler for the demo: warnings and errors as one readable line each, the rest dropped. */
+const demoLogger = (() => {
+  const line = (level) => (data, meta) => {
+    const text = typeof data === 'string' ? data : data instanceof Error ? data.message : JSON.stringify(data)
+    const extra = meta?.tiktok ? ` ${JSON.stringify(meta.tiktok)}` : ''
+    console.log(`[middleware ${level}] ${text}${extra}`)
+  }
+  const quiet = () => {}
+  return { emergency: line('emergency'), alert: line('alert'), critical: line('critical'), error: line('error'), warning: line('warning'), notice: quiet, info: quiet, debug: quiet }
+})()
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+async function waitFor(what, check, timeoutMs = 15000) {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const v = await check()
+    if (v) return v
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await sleep(100)
+  }
+}
+
+// ---- lifecycle ----
+
+const children = new Set()
+let sandbox
+let middleware
+let stopping = false
+
+async function stopAll(code) {
+  if (stopping) return
+  stopping = true
+  for (const c of children) c.kill('SIGTERM')
+  try {
+    await middleware?.close()
+  } catch {}
+  try {
+    await sandbox?.stop()
+  } catch {}
+  if (code !== undefined) process.exit(code)
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    console.log(`\n[demo] ${sig}: stopping the middleware and the sandbox`)
+    stopAll(process.exitCode ?? 0)
+  })
+}
+
+async function main() {
+  await buildIfNeeded()
+  const { startSandbox } = await import('./sandbox.mjs')
+  const { startMiddleware } = require('../examples/plentyone-middleware/dist/src/index.js')
+  const { createConfig } = require('../examples/plentyone-middleware/dist/middleware.config.js')
+  const { runtimeOf } = require('tiktok-shop-plentyone/server')
+  const { paginate } = require('tiktok-shop-plentyone/pagination')
+
+  const wanted = Number(process.env.PORT ?? 8181)
+  const port = (await portFree(wanted)) ?? (await portFree(0))
+  if (port !== wanted) say(`port ${wanted} is busy: using ${port}`)
+  const base = `http://127.0.0.1:${port}`
+
+  sandbox = await startSandbox(['--redirect-uri', `${base}/api/tiktok/callback`, '--webhook-url', `${base}/api/tiktok/webhooks`, '--audit-delay-ms', '200'], { profile: 'release' })
+  const info = sandbox.info
+  say(`sandbox (TikTok Shop stand-in) on ${info.base_url}: app ${info.app_key}, ${info.shops.length} seeded shops`)
+
+  const databaseUrl = process.env.TIKTOK_SHOP_DATABASE_URL ?? 'sqlite://./data/demo.db'
+  const config = createConfig({
+    tiktok: {
+      appKey: info.app_key,
+      appSecret: info.app_secret,
+      serviceId: info.service_id,
+      region: 'US',
+      redirectUri: `${base}/api/tiktok/callback`,
+      apiBase: info.base_url,
+      authBase: info.base_url,
+      authorizeBase: info.base_url,
+      databaseUrl,
+      encryptionKey: demoKey(),
+    },
+  })
+  middleware = await startMiddleware({ config: { ...config, logger: { handler: demoLogger } }, port, host: '127.0.0.1' })
+  const runtime = runtimeOf(config.integrations.tiktok.configuration)
+  say(`Alokai middleware on ${middleware.url} with integrations: ${Object.keys(config.integrations).join(', ')} (plentysystems is registered when @plentymarkets/shop-api is installed)`)
+  say(`storage: ${runtime.store.backend}${runtime.store.durable ? '' : ' (not durable: the native SQLite binding is not in this build yet)'}`)
+  console.log('')
+  console.log(`  Connect a TikTok shop:  ${middleware.url}/api/tiktok/auth   (the sandbox consents at once)`)
+  console.log(`  Connection:             ${middleware.url}/api/tiktok/connection`)
+  console.log(`  Sync status:            ${middleware.url}/api/tiktok/sync/status`)
+  console.log(`  SDK endpoint:           POST ${middleware.url}/tiktok/getConnection`)
+  console.log('')
+
+  // 1. connect, exactly as a merchant's browser would (redirects followed)
+  say(`following the connect URL ${middleware.url}/api/tiktok/auth`)
+  const connectRes = await fetch(`${middleware.url}/api/tiktok/auth`, { headers: { accept: 'application/json' } })
+  const connected = await connectRes.json()
+  if (connectRes.status !== 200) throw new Error(`connect failed: ${connectRes.status} ${JSON.stringify(connected)}`)
+  for (const s of connected.shops) say(`connected ${s.name} (${s.region}, shop ${s.shopId}) for ${connected.sellerName}; tokens sealed in the store`)
+  const shop = connected.shops[0]
+
+  // 2. the SDK view of the connection (what a storefront/admin page gets)
+  const { initSDK, buildModule, middlewareModule } = require('@vue-storefront/sdk')
+  const sdk = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${middleware.url}/tiktok`, logger: { onRequest() {}, onResponse() {} } }) })
+  const connection = await sdk.tiktok.getConnection()
+  say(`sdk.tiktok.getConnection(): connected=${connection.connected}, shops=[${connection.shops.map((s) => s.shopId).join(', ')}] (no tokens in the answer)`)
+
+  // 3. demo orders in the sandbox: created (UNPAID) then paid (AWAITING_SHIPMENT); each change is a signed webhook
+  const orderCount = 3
+  const { order_ids: orderIds } = await sandbox.control('POST', `/shops/${shop.shopId}/orders`, { count: orderCount })
+  for (const id of orderIds) await sandbox.control('POST', `/orders/${id}/advance`, { status: 'AWAITING_SHIPMENT' })
+  say(`created ${orderIds.length} orders in the sandbox and moved them to AWAITING_SHIPMENT (paid): ${orderIds.join(', ')}`)
+
+  // 4. wait until every delivery the sandbox made was acknowledged and is in the inbox
+  // (each order changes status at least twice: created, paid; wait until the count stops growing)
+  let last = -1
+  const deliveries = await waitFor('webhook deliveries', async () => {
+    const d = (await sandbox.control('GET', '/webhooks/deliveries')).deliveries
+    const settled = d.length >= orderCount * 2 && d.length === last && d.every((x) => x.status !== null || x.error)
+    last = d.length
+    if (!settled) await sleep(200)
+    return settled ? d : undefined
+  })
+  const acknowledged = deliveries.filter((d) => d.status === 200)
+  const inInbox = (await Promise.all(acknowledged.map((d) => runtime.store.getInbox(d.tts_notification_id)))).filter(Boolean)
+  say(`webhooks: ${deliveries.length} delivered by the sandbox, ${acknowledged.length} acknowledged with 200, ${inInbox.length} in the inbox (verified from their raw bytes)`)
+
+  // 5. a forged webhook is refused
+  const forged = await fetch(`${middleware.url}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: '0'.repeat(64) }, body: deliveries[0].body })
+  say(`a forged webhook (same body, wrong signature) was answered ${forged.status}`)
+
+  // 6. the orders, read back through the integration's TikTok client (throttled, signed, paginated)
+  const seen = []
+  for await (const o of paginate(runtime.client, shop.shopId, 'orders.search', { body: {} }, 50)) seen.push(o)
+  const ours = seen.filter((o) => orderIds.includes(o.id))
+  say(`orders.search through the client: ${seen.length} orders in the shop, ${ours.length}/${orderIds.length} demo orders: ${ours.map((o) => `${o.id}=${o.status}`).join(', ')}`)
+
+  // 7. queue a sync (the engines arrive with issue 7: runs are recorded as queued)
+  const triggered = await sdk.tiktok.triggerSync({ shopId: shop.shopId })
+  const status = await sdk.tiktok.getSyncStatus()
+  say(`sdk.tiktok.triggerSync(): ${triggered.runs.length} runs queued (${triggered.runs.map((r) => r.kind).join(', ')}). ${triggered.note}`)
+
+  console.log('')
+  console.log('Summary')
+  console.log(`  shops connected      ${connection.shops.filter((s) => s.status === 'connected').length} (${connection.shops.map((s) => s.name).join(', ')})`)
+  console.log(`  webhooks             received ${status.webhooks.received}, verified and stored ${status.webhooks.accepted}, duplicates ${status.webhooks.duplicates}, refused ${status.webhooks.rejected}; inbox pending ${status.inbox.pending}`)
+  console.log(`  orders via client    ${ours.length} of ${orderIds.length} demo orders (${seen.length} in the shop)`)
+  console.log(`  sync runs            ${status.shops.flatMap((s) => s.runs).filter((r) => r.state === 'queued').length} queued, engines installed: ${status.engines.length ? status.engines.join(', ') : 'none yet'}`)
+  console.log(`  storage              ${runtime.store.backend}${runtime.store.durable ? '' : ' (in memory for now)'}`)
+  console.log('')
+
+  const ok = connection.connected && inInbox.length === acknowledged.length && acknowledged.length === deliveries.length && forged.status === 401 && ours.length === orderIds.length
+  if (!ok) fail('the demo did not complete as expected (see above)')
+
+  if (keepRunning) {
+    say(`running until Ctrl-C: open ${middleware.url}/api/tiktok/auth in a browser`)
+    return
+  }
+  say(ok ? 'demo complete' : 'demo finished with problems')
+  await stopAll()
+}
+
+main().catch(async (e) => {
+  fail(e instanceof Error ? e.message : String(e))
+  await stopAll(1)
+})
