@@ -320,7 +320,7 @@ pub fn map_order(order: &Order, config: &OrderMappingConfig, lookup: &dyn Variat
         let mut item = new_item(
             type_id,
             variation_id,
-            Decimal::from(group.line_ids.len() as u64),
+            Decimal::from(group.units),
             name,
             group.unit_price,
         );
@@ -544,6 +544,7 @@ struct LineGroup<'a> {
     first_index: usize,
     first_line: &'a LineItem,
     line_ids: Vec<String>,
+    units: u64,
     unit_price: Decimal,
     seller_discount: Decimal,
     platform_discount: Decimal,
@@ -588,7 +589,19 @@ fn group_lines<'a>(
                 (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO)
             }
         };
-        let units = line.quantity.filter(|q| *q > 0).unwrap_or(1);
+        // 202309 lines are single units; a quantity, if sent, is bounded so products cannot overflow.
+        let units = match line.quantity {
+            Some(q) if q > 100_000 => {
+                problems.push(Problem::error(
+                    path("quantity"),
+                    codes::AMOUNT_INVALID,
+                    format!("quantity {q} is implausible"),
+                ));
+                1
+            }
+            Some(q) if q > 0 => q,
+            _ => 1,
+        };
         let key = vec![
             line.sku_id.as_str(),
             line.seller_sku.as_str(),
@@ -599,10 +612,13 @@ fn group_lines<'a>(
             line.seller_discount.as_deref().unwrap_or(""),
             line.platform_discount.as_deref().unwrap_or(""),
         ];
-        let ids = std::iter::repeat_n(line.id.clone(), units as usize);
+
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, g)) => {
-                g.line_ids.extend(ids);
+                if !g.line_ids.contains(&line.id) {
+                    g.line_ids.push(line.id.clone());
+                }
+                g.units += units as u64;
                 g.seller_discount += seller * Decimal::from(units);
                 g.platform_discount += platform * Decimal::from(units);
             }
@@ -611,7 +627,8 @@ fn group_lines<'a>(
                 LineGroup {
                     first_index: i,
                     first_line: line,
-                    line_ids: ids.collect(),
+                    line_ids: vec![line.id.clone()],
+                    units: units as u64,
                     unit_price: unit,
                     seller_discount: seller * Decimal::from(units),
                     platform_discount: platform * Decimal::from(units),
