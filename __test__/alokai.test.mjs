@@ -16,8 +16,12 @@ const require = createRequire(import.meta.url)
 const { startMiddleware } = require('../examples/plentyone-middleware/dist/src/index.js')
 const { createConfig } = require('../examples/plentyone-middleware/dist/middleware.config.js')
 
-const QUIET = { verbosity: 'critical' }
-let sandbox, info, key, store, mw, sdk
+// Every line the middleware logs (Alokai's logger handler): kept quiet, and checked for secrets at the end.
+const logged = []
+const collect = (severity) => (data, meta) => logged.push({ severity, text: `${data instanceof Error ? `${data.message} ${data.stack}` : typeof data === 'string' ? data : JSON.stringify(data)} ${JSON.stringify(meta ?? {})}` })
+const QUIET = { handler: Object.fromEntries(['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'info', 'debug'].map((s) => [s, collect(s)])) }
+let sandbox, info, key, store, mw, sdk, config
+const secretsSeen = new Set()
 
 function tiktokConfig(overrides = {}) {
   return {
@@ -36,7 +40,9 @@ function tiktokConfig(overrides = {}) {
 }
 
 async function start(tiktok, options = {}) {
-  const server = await startMiddleware({ port: 0, config: { ...createConfig({ tiktok, plentysystems: false }), logger: QUIET }, ...options })
+  const cfg = { ...createConfig({ tiktok, plentysystems: false }), logger: QUIET }
+  const server = await startMiddleware({ port: 0, config: cfg, ...options })
+  server.config = cfg
   // the sandbox's app redirects the seller to this middleware's callback
   await sandbox.control('POST', '/apps', { app_key: info.app_key, app_secret: info.app_secret, service_id: info.service_id, redirect_uri: `${server.url}/api/tiktok/callback` })
   return server
@@ -59,6 +65,16 @@ async function consent(base) {
   return callback
 }
 
+async function waitUntil(check, ms = 5000) {
+  const until = Date.now() + ms
+  for (;;) {
+    const v = await check()
+    if (v) return v
+    if (Date.now() > until) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
 const tokenGets = async () => countFor(await sandbox.control('GET', '/counters'), '/api/v2/token/get')
 
 async function getJson(url, init) {
@@ -73,6 +89,7 @@ before(async () => {
   key = generateEncryptionKey()
   store = new MemoryStore(new Sealer(key))
   mw = await start(tiktokConfig({ store }))
+  config = mw.config
   sdk = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${mw.url}/tiktok` }) })
 })
 
@@ -197,6 +214,7 @@ describe('OAuth through the routes', () => {
     assert.equal(sealer.open(row.accessTokenSealed, shopSecretAad(info.app_key, shop.id, 'access_token')), stored.accessToken)
     assert.throws(() => sealer.open(row.accessTokenSealed, shopSecretAad(info.app_key, shop.id, 'refresh_token')), { code: 'TTS_SEAL_OPEN_FAILED' })
     assert.ok(!res.text.includes(stored.accessToken) && !res.text.includes(stored.refreshToken) && !res.text.includes(shop.cipher), 'no secret in the answer')
+    for (const v of [stored.accessToken, stored.refreshToken, callback.searchParams.get('code')]) secretsSeen.add(v)
 
     // the same callback again (a reload, or an attacker replaying it): refused, no second exchange
     const before = await tokenGets()
@@ -206,12 +224,22 @@ describe('OAuth through the routes', () => {
     assert.equal(await tokenGets(), before)
   })
 
-  test('the client of the integration can call TikTok for the connected shop', async () => {
+  test("the integration's client calls TikTok for the shop; a refreshed token is stored sealed", async () => {
     const shop = info.shops.find((s) => s.open_id === info.open_id)
-    const { TikTokRuntime } = require('tiktok-shop-plentyone/server')
-    assert.ok(TikTokRuntime)
-    const conn = await sdk.tiktok.getConnection()
-    assert.ok(conn.shops.some((s) => s.shopId === shop.id))
+    const { runtimeOf } = require('tiktok-shop-plentyone/server')
+    const runtime = runtimeOf(config.integrations.tiktok.configuration)
+    const before = await store.getShop({ appKey: info.app_key, shopId: shop.id })
+    assert.ok((await runtime.client.call(shop.id, 'seller.shops')).data.shops.length >= 1)
+    // TikTok expires the token early: the client refreshes once and the integration persists the new pair
+    await sandbox.control('POST', '/tokens/expire', { access_token: before.accessToken })
+    await runtime.client.call(shop.id, 'seller.shops')
+    const after = await waitUntil(async () => {
+      const s = await store.getShop({ appKey: info.app_key, shopId: shop.id })
+      return s.accessToken !== before.accessToken ? s : undefined
+    })
+    assert.match(after.accessToken, /^TTP_/)
+    assert.ok(!store.sealedRow({ appKey: info.app_key, shopId: shop.id }).accessTokenSealed.includes(after.accessToken))
+    secretsSeen.add(after.accessToken)
   })
 })
 
@@ -357,10 +385,32 @@ describe('SDK', () => {
     assert.deepEqual(raw.body, { code: 'TTS_NOT_FOUND', message: 'No TikTok shop 999 is connected.' })
   })
 
+  test('a seller who removes the app is marked deauthorized (409 for calls that need the shop)', async () => {
+    const shop = info.shops.find((s) => s.open_id === info.open_id)
+    const { runtimeOf } = require('tiktok-shop-plentyone/server')
+    const runtime = runtimeOf(config.integrations.tiktok.configuration)
+    await sandbox.control('POST', `/sellers/${info.open_id}/deauthorize`, {})
+    await assert.rejects(runtime.client.call(shop.id, 'seller.shops'), { code: 'TTS_REAUTHORIZATION_REQUIRED' })
+    const s = await waitUntil(async () => {
+      const x = (await sdk.tiktok.getConnection()).shops.find((y) => y.shopId === shop.id)
+      return x.status === 'deauthorized' ? x : undefined
+    })
+    assert.equal(s.status, 'deauthorized')
+    assert.equal((await sdk.tiktok.getConnection()).connected, false)
+  })
+
   test('disconnect forgets the shop', async () => {
     const shop = info.shops.find((s) => s.open_id === info.open_id)
     assert.deepEqual(await sdk.tiktok.disconnect({ shopId: shop.id }), { shopId: shop.id, disconnected: true })
     assert.equal(await store.getShop({ appKey: info.app_key, shopId: shop.id }), null)
-    assert.equal((await sdk.tiktok.getConnection()).connected, false)
+    assert.equal((await sdk.tiktok.getConnection()).shops.length, 0)
   })
+})
+
+test('no token, auth code or app secret was ever logged', () => {
+  assert.ok(logged.length > 0, 'the handler saw the log')
+  assert.ok(secretsSeen.size >= 3)
+  for (const { text } of logged) {
+    for (const secret of [...secretsSeen, info.app_secret, key]) assert.ok(!text.includes(secret), `a secret in: ${text.slice(0, 200)}`)
+  }
 })
