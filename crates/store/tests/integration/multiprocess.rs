@@ -1,5 +1,5 @@
-//! Several real OS processes (the `tts-store-worker` binary) on one PostgreSQL database, as several
-//! middleware instances behind a load balancer.
+//! Several real OS processes (the `tts-store-worker` binary) on one database, as several middleware
+//! instances behind a load balancer (PostgreSQL), or several processes sharing one SQLite file.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -68,11 +68,7 @@ fn start_auth_server() -> CountingAuthServer {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_refresh_an_expired_token_once() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
+async fn two_processes_refresh_an_expired_token_once(db: TestDb) {
     let store = db.open().await;
     let shop = Shop {
         access_token_expires_at: now_seconds() - 10,
@@ -121,34 +117,52 @@ async fn two_processes_refresh_an_expired_token_once() {
     store.close().await;
 }
 
+/// Fills the inbox with `rows` messages in one statement (the drain is what is measured).
 async fn fill_inbox(db: &TestDb, rows: i64) {
-    let mut conn = db.raw_pg().await;
-    sqlx::query(
-        "INSERT INTO webhook_inbox (notification_id, shop_id, event_type, payload, received_at, attempts, available_at_ms)
-         SELECT 'n-' || lpad(g::text, 5, '0'), 'shop', 1, convert_to('{\"i\":' || g || '}', 'UTF8'), 0, 0, 0
-         FROM generate_series(1, $1) g",
-    )
-    .bind(rows)
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    const COLUMNS: &str = "webhook_inbox (notification_id, shop_id, event_type, payload, received_at, attempts, available_at_ms)";
+    match db {
+        TestDb::Postgres { .. } => {
+            sqlx::query(&format!(
+                "INSERT INTO {COLUMNS}
+                 SELECT 'n-' || lpad(g::text, 5, '0'), 'shop', 1, convert_to('{{\"i\":' || g || '}}', 'UTF8'), 0, 0, 0
+                 FROM generate_series(1, $1) g"
+            ))
+            .bind(rows)
+            .execute(&mut db.raw_pg().await)
+            .await
+            .unwrap();
+        }
+        TestDb::Sqlite { .. } => {
+            sqlx::query(&format!(
+                "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < $1)
+                 INSERT INTO {COLUMNS}
+                 SELECT printf('n-%05d', x), 'shop', 1, CAST('{{\"i\":' || x || '}}' AS BLOB), 0, 0, 0 FROM g"
+            ))
+            .bind(rows)
+            .execute(&mut db.raw_sqlite().await)
+            .await
+            .unwrap();
+        }
+    }
 }
 
 async fn attempts_histogram(db: &TestDb) -> Vec<(i64, i64)> {
-    let mut conn = db.raw_pg().await;
-    sqlx::query_as("SELECT attempts, COUNT(*) FROM webhook_inbox WHERE processed_at IS NOT NULL GROUP BY attempts ORDER BY attempts")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap()
+    const SQL: &str = "SELECT attempts, COUNT(*) FROM webhook_inbox WHERE processed_at IS NOT NULL GROUP BY attempts ORDER BY attempts";
+    match db {
+        TestDb::Postgres { .. } => sqlx::query_as(SQL)
+            .fetch_all(&mut db.raw_pg().await)
+            .await
+            .unwrap(),
+        TestDb::Sqlite { .. } => sqlx::query_as(SQL)
+            .fetch_all(&mut db.raw_sqlite().await)
+            .await
+            .unwrap(),
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_processes_drain_10000_messages_exactly_once() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
+async fn four_processes_drain_exactly_once(db: TestDb, rows: usize) {
     let store = db.open().await;
-    fill_inbox(&db, 10_000).await;
+    fill_inbox(&db, rows as i64).await;
     let started = Instant::now();
     let children: Vec<_> = (0..4)
         .map(|i| {
@@ -179,23 +193,19 @@ async fn four_processes_drain_10000_messages_exactly_once() {
     }
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!(unique.len(), all.len(), "no message processed twice");
-    assert_eq!(all.len(), 10_000, "none missing");
+    assert_eq!(all.len(), rows, "none missing");
     assert_eq!(store.count_inbox_pending().await.unwrap(), 0);
     assert_eq!(
         attempts_histogram(&db).await,
-        [(1, 10_000)],
+        [(1, rows as i64)],
         "every message was claimed exactly once"
     );
     let per_worker: Vec<usize> = outputs.iter().map(Vec::len).collect();
-    eprintln!("4 processes drained 10,000 messages in {elapsed:?}; per worker: {per_worker:?}");
+    eprintln!("4 processes drained {rows} messages in {elapsed:?}; per worker: {per_worker:?}");
     store.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_workers_claims_come_back_after_the_lease() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
+async fn a_killed_workers_claims_come_back_after_the_lease(db: TestDb) {
     let store = db.open().await;
     fill_inbox(&db, 300).await;
 
@@ -263,4 +273,63 @@ async fn a_killed_workers_claims_come_back_after_the_lease() {
         assert_eq!((m.attempts, m.lease_owner.as_deref()), (2, Some("rescuer")));
     }
     store.close().await;
+}
+
+/// Four processes opening a fresh database at once: each succeeds, the migrations are applied once.
+async fn four_processes_start_on_a_fresh_database(db: TestDb) {
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let mut cmd = worker();
+            cmd.args(["drain", "--url", &db.url(), "--owner", &format!("starter-{i}")]);
+            std::thread::spawn(move || run_worker(cmd))
+        })
+        .collect();
+    for child in children {
+        assert!(child.join().unwrap().is_empty(), "nothing to drain");
+    }
+    let store = db.open().await;
+    assert_eq!(store.schema_versions().await.unwrap(), [1]);
+    store.close().await;
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident => $body:ident;)+) => {
+        mod postgres {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = TestDb::postgres().await else { return };
+                    super::$body(db).await;
+                }
+            )+
+        }
+        mod sqlite {
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$body(TestDb::sqlite()).await;
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends! {
+    two_processes_refresh_an_expired_token_once => two_processes_refresh_an_expired_token_once;
+    a_killed_workers_claims_come_back_after_the_lease => a_killed_workers_claims_come_back_after_the_lease;
+    four_processes_start_on_a_fresh_database => four_processes_start_on_a_fresh_database;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_four_processes_drain_10000_messages_exactly_once() {
+    if let Some(db) = TestDb::postgres().await {
+        four_processes_drain_exactly_once(db, 10_000).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_four_processes_drain_messages_exactly_once() {
+    four_processes_drain_exactly_once(TestDb::sqlite(), 3_000).await;
 }
