@@ -31,8 +31,9 @@ export interface TriggerSyncResult {
 
 /**
  * The methods as the SDK sees them (without `context`): `buildModule(middlewareModule<Endpoints>, { apiUrl: '<middleware>/tiktok' })`.
+ * A type alias, not an interface: the SDK's constraint needs an implicit index signature.
  */
-export interface Endpoints {
+export type Endpoints = {
   /** Connected shops (no tokens, no ciphers), the app's public settings and the storage backend. */
   getConnection(): Promise<Connection>
   /** A fresh authorize URL (with a single-use state) to send the merchant to. */
