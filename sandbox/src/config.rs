@@ -45,6 +45,9 @@ pub struct Config {
     pub random_seed: u64,
     /// Random orders generated per seeded shop at start.
     pub initial_orders: usize,
+    /// Also accept a sign computed WITHOUT the body when the body is an empty JSON object/array (the
+    /// official Node SDK does not sign `{}`; whether TikTok accepts that is unverified). Off = strict.
+    pub lenient_empty_body: bool,
 }
 
 impl Default for Config {
@@ -77,6 +80,7 @@ impl Default for Config {
             webhook_shuffle_ms: 0,
             random_seed: 42,
             initial_orders: 0,
+            lenient_empty_body: false,
         }
     }
 }
@@ -102,6 +106,7 @@ Flags (each also as env TTS_SANDBOX_<NAME>, e.g. --rate-limit -> TTS_SANDBOX_RAT
   --webhook-shuffle-ms MS  random delay 0..MS per delivery (reorders deliveries)
   --random-seed N          seed of the random order generator (default 42)
   --orders N               random orders created per seeded shop at start (default 0)
+  --lenient-empty-body     also accept signs that left out an empty JSON body ({} or [])
 ";
 
 fn lookup(args: &[String], name: &str) -> Option<String> {
@@ -243,6 +248,9 @@ impl Config {
         }
         if let Some(v) = get("random-seed") {
             c.random_seed = parse("random-seed", &v)?;
+        }
+        if let Some(v) = get("lenient-empty-body") {
+            c.lenient_empty_body = truthy(&v);
         }
         if let Some(v) = get("orders") {
             c.initial_orders = parse("orders", &v)?;

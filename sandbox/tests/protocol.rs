@@ -371,3 +371,45 @@ async fn on_hold_orders_are_masked_and_cannot_ship() {
         .await;
     assert_eq!(r.code(), 21011044, "{}", r.json);
 }
+
+#[tokio::test]
+async fn empty_json_body_is_signed_strictly_unless_lenient() {
+    for lenient in [false, true] {
+        let sb = start_with(tts_sandbox::Config {
+            lenient_empty_body: lenient,
+            ..Default::default()
+        })
+        .await;
+        let ts = now().to_string();
+        let q = [
+            ("app_key", sb.app_key.as_str()),
+            ("timestamp", ts.as_str()),
+            ("shop_cipher", LOCAL_CIPHER),
+        ];
+        // Signed without the body (as the official Node SDK does for `{}`), sent with `{}`.
+        let sig = sign(&sb.secret, "/order/202309/orders/search", &q, "", false);
+        let r = sb
+            .send(
+                "POST",
+                "/order/202309/orders/search",
+                &[q[0], q[1], q[2], ("sign", &sig)],
+                "{}".into(),
+                Some(&sb.token),
+            )
+            .await;
+        assert_eq!(
+            r.code(),
+            if lenient { 0 } else { 106001 },
+            "lenient={lenient}: {}",
+            r.json
+        );
+    }
+}
+
+#[tokio::test]
+async fn unimplemented_version_says_which_one_exists() {
+    let sb = start().await;
+    let r = sb.call("GET", "/order/202507/orders", &[], None).await;
+    assert_eq!((r.status, r.code()), (404, 36009009));
+    assert!(r.msg().contains("version 202309"), "{}", r.msg());
+}

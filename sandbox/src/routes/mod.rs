@@ -215,6 +215,23 @@ pub const OPS: &[Op] = &[
 
 pub const OPS_LEN: usize = OPS.len();
 
+/// " The sandbox implements version 202309 of this API." when only the version segment differs.
+pub fn other_version_hint(path: &str) -> Option<String> {
+    let segs: Vec<&str> = path.split('/').collect();
+    let v = segs
+        .get(2)
+        .filter(|v| v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()))?;
+    OPS.iter().find_map(|op| {
+        let t: Vec<&str> = op.path.split('/').collect();
+        let same = t.len() == segs.len()
+            && t.iter()
+                .zip(&segs)
+                .enumerate()
+                .all(|(i, (a, b))| i == 2 || a.starts_with('{') || a == b);
+        (same && t[2] != *v).then(|| format!(" The sandbox implements version {} of this API.", t[2]))
+    })
+}
+
 pub enum RouteMatch<'p> {
     Found(usize, Vec<&'p str>),
     WrongMethod,
