@@ -584,9 +584,11 @@ pub fn grams_to_kilograms(grams: Decimal) -> String {
 
 /// Millimetres → whole centimetres, rounded up, at least 1.
 pub fn millimetres_to_centimetres(mm: Decimal) -> u64 {
-    let cm = (mm / Decimal::TEN).ceil();
     use rust_decimal::prelude::ToPrimitive;
-    cm.to_u64().unwrap_or(0).max(1)
+    if mm <= Decimal::ZERO {
+        return 1;
+    }
+    (mm / Decimal::TEN).ceil().to_u64().unwrap_or(u64::MAX).max(1)
 }
 
 /// Minor-unit digits of a currency (ISO 4217) for the ones TikTok supports.
@@ -825,6 +827,7 @@ mod tests {
         assert_eq!(millimetres_to_centimetres(Decimal::from(300)), 30);
         assert_eq!(millimetres_to_centimetres(Decimal::from(1)), 1);
         assert_eq!(millimetres_to_centimetres(Decimal::ZERO), 1);
+        assert_eq!(millimetres_to_centimetres(Decimal::from(-30)), 1);
     }
 
     #[test]

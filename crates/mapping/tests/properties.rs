@@ -167,12 +167,24 @@ proptest! {
         line1 in any::<String>(),
         name in any::<String>(),
         region in any::<String>(),
-        amount in any::<String>(),
-        total in any::<String>(),
+        amount in prop_oneof![any::<String>(), "-?[0-9]{1,28}(\\.[0-9]{1,28})?"],
+        total in prop_oneof![any::<String>(), "-?[0-9]{1,28}(\\.[0-9]{1,28})?"],
+        discount in prop_oneof![any::<String>(), "-?[0-9]{1,28}(\\.[0-9]{1,28})?"],
+        quantity in any::<Option<i64>>(),
     ) {
         let _ = split_street(&line1);
         let order = Order {
-            line_items: vec![LineItem { sale_price: amount.clone(), original_price: amount, ..Default::default() }],
+line_items: vec![
+                LineItem {
+                    sale_price: amount.clone(),
+                    original_price: amount,
+                    seller_discount: Some(discount.clone()),
+                    platform_discount: Some(discount),
+                    quantity,
+                    ..Default::default()
+                };
+                3
+            ],
             payment: Some(Payment { total_amount: Some(total), ..Default::default() }),
             recipient_address: Some(RecipientAddress { address_line1: line1, name, region_code: region, ..Default::default() }),
             ..Default::default()
@@ -197,5 +209,40 @@ proptest! {
         for inv in tiktok_inventory(&stock, &config, &HashMap::new()) {
             prop_assert!(inv.quantity <= 99_999);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn product_mapping_never_panics_on_extreme_numbers(
+        nums in prop::collection::vec((any::<i64>(), 0u32..29), 6),
+        number in any::<String>(),
+        name in any::<String>(),
+    ) {
+        use tts_mapping::product::{ProductContext, ProductMappingConfig, map_and_validate};
+        use tts_plenty::model::{ItemText, Variation, VariationSalesPrice};
+        let d = |i: usize| Decimal::new(nums[i].0, nums[i].1);
+        let v = Variation {
+            id: 1,
+            item_id: 2,
+            is_main: true,
+            number: Some(number),
+            weight_g: Some(d(0)),
+            length_mm: Some(d(1)),
+            width_mm: Some(d(2)),
+            height_mm: Some(d(3)),
+            variation_sales_prices: vec![VariationSalesPrice { sales_price_id: 1, price: d(4), ..Default::default() }],
+            stock: vec![VariationStock { warehouse_id: 1, net_stock: d(5), ..Default::default() }],
+            texts: vec![ItemText { lang: "de".into(), name1: Some(name), ..Default::default() }],
+            ..Default::default()
+        };
+        let config = ProductMappingConfig {
+            inventory: InventoryConfig { warehouses: WarehouseMapping::new([(1, "W")]), ..Default::default() },
+            ..Default::default()
+        };
+        let mapped = map_and_validate(&[v], &config, &ProductContext::default(), None, WriteMode::Create);
+        prop_assert!(mapped.request.skus[0].inventory[0].quantity <= 99_999);
     }
 }
