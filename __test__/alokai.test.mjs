@@ -407,6 +407,48 @@ describe('SDK', () => {
   })
 })
 
+describe('admin token', () => {
+  test('with TIKTOK_SHOP_ADMIN_TOKEN set, admin routes and SDK methods need it; webhooks and the callback do not', async () => {
+    const adminToken = 'admin-token-0123456789abcdefghij'
+    const guarded = await start(tiktokConfig({ adminToken }))
+    try {
+      const open = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${guarded.url}/tiktok` }) })
+      await assert.rejects(open.tiktok.getConnection(), (err) => isSpecificSdkHttpError(err, { statusCode: 401 }) && /admin token/.test(err.message))
+      await assert.rejects(open.tiktok.disconnect({ shopId: '1' }), (err) => isSpecificSdkHttpError(err, { statusCode: 401 }))
+      const wrong = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${guarded.url}/tiktok`, defaultRequestConfig: { headers: { 'x-tiktok-admin-token': adminToken.slice(0, -1) + 'X' } } }) })
+      await assert.rejects(wrong.tiktok.getConnection(), (err) => isSpecificSdkHttpError(err, { statusCode: 401 }))
+      const admin = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${guarded.url}/tiktok`, defaultRequestConfig: { headers: { authorization: `Bearer ${adminToken}` } } }) })
+      assert.equal((await admin.tiktok.getConnection()).app.adminTokenRequired, true)
+
+      for (const path of ['/api/tiktok/auth', '/api/tiktok/connection', '/api/tiktok/orders', '/api/tiktok/sync/status']) {
+        const res = await getJson(`${guarded.url}${path}`, { redirect: 'manual' })
+        assert.equal(res.status, 401, path)
+        assert.equal(res.body.code, 'TTS_UNAUTHORIZED')
+      }
+      const trigger = await getJson(`${guarded.url}/api/tiktok/sync/trigger`, { method: 'POST' })
+      assert.equal(trigger.status, 401)
+      const auth = await fetch(`${guarded.url}/api/tiktok/auth`, { redirect: 'manual', headers: { 'x-tiktok-admin-token': adminToken } })
+      assert.equal(auth.status, 302)
+      // the admin page gets the URL through the SDK and sends the browser there; the callback needs no token
+      const { url } = await admin.tiktok.getAuthorizationUrl()
+      const granted = await fetch(url, { redirect: 'manual' })
+      const done = await getJson(granted.headers.get('location'))
+      assert.equal(done.status, 200, done.text)
+      const raw = '{"type":1,"tts_notification_id":"9000000000000000001","shop_id":"1","timestamp":1,"data":{}}'
+      const hook = await fetch(`${guarded.url}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: raw }) }, body: raw })
+      assert.equal(hook.status, 200)
+      assert.ok(!logged.some(({ text }) => text.includes(adminToken)), 'the admin token is never logged')
+    } finally {
+      await guarded.close()
+      await sandbox.control('POST', '/apps', { app_key: info.app_key, app_secret: info.app_secret, service_id: info.service_id, redirect_uri: `${mw.url}/api/tiktok/callback` })
+    }
+  })
+
+  test('an admin token shorter than 24 characters is a configuration problem', () => {
+    assert.throws(() => resolveConfig(tiktokConfig({ adminToken: 'short' }), {}), /TIKTOK_SHOP_ADMIN_TOKEN \(configuration\.adminToken\) must be at least 24 characters/)
+  })
+})
+
 test('no token, auth code or app secret was ever logged', () => {
   assert.ok(logged.length > 0, 'the handler saw the log')
   assert.ok(secretsSeen.size >= 3)

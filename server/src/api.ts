@@ -3,6 +3,7 @@
 // `statusCode` Alokai's error handler reads, so the SDK sees e.g. 404 with `TTS_NOT_FOUND`'s message.
 
 import { withStatus } from './errors.js'
+import { checkAdmin } from './runtime.js'
 import type { Connection, MappingQueryInput, ShopSummary, SyncKind, SyncRunView, SyncStatus, TikTokRuntime } from './runtime.js'
 import type { OrderMapping, ProductMapping } from './store.js'
 
@@ -10,6 +11,7 @@ import type { OrderMapping, ProductMapping } from './store.js'
 export interface TikTokContext {
   client: TikTokRuntime
   config: Record<string | symbol, unknown>
+  req?: { headers: Record<string, string | string[] | undefined> }
   [key: string]: unknown
 }
 
@@ -50,9 +52,10 @@ export type Endpoints = {
 
 type WithContext<E> = { [K in keyof E]: E[K] extends (...args: infer A) => infer R ? (context: TikTokContext, ...args: A) => R : never }
 
-/** Runs a method and gives its error the HTTP status Alokai's error handler will use. */
-async function call<T>(fn: () => Promise<T>): Promise<T> {
+/** Checks the admin token, runs a method and gives its error the HTTP status Alokai's error handler will use. */
+async function call<T>(context: TikTokContext, fn: () => Promise<T>): Promise<T> {
   try {
+    checkAdmin(context.client, context.req?.headers)
     return await fn()
   } catch (e) {
     throw withStatus(e)
@@ -64,13 +67,13 @@ function params<T extends object>(p: unknown): Partial<T> {
 }
 
 export const api: WithContext<Endpoints> = {
-  getConnection: (context) => call(() => context.client.connection()),
-  getAuthorizationUrl: (context) => call(() => context.client.authorizationUrl()),
-  disconnect: (context, p) => call(() => context.client.disconnect(params<{ shopId: string }>(p).shopId)),
-  getSyncStatus: (context) => call(() => context.client.syncStatus()),
-  triggerSync: (context, p) => call(() => context.client.triggerSync(params<{ shopId?: string; kind?: SyncKind }>(p))),
-  listProductMappings: (context, p) => call(() => context.client.productMappings(params<MappingQueryInput>(p))),
-  listOrderMappings: (context, p) => call(() => context.client.orderMappings(params<MappingQueryInput>(p))),
+  getConnection: (context) => call(context, () => context.client.connection()),
+  getAuthorizationUrl: (context) => call(context, () => context.client.authorizationUrl()),
+  disconnect: (context, p) => call(context, () => context.client.disconnect(params<{ shopId: string }>(p).shopId)),
+  getSyncStatus: (context) => call(context, () => context.client.syncStatus()),
+  triggerSync: (context, p) => call(context, () => context.client.triggerSync(params<{ shopId?: string; kind?: SyncKind }>(p))),
+  listProductMappings: (context, p) => call(context, () => context.client.productMappings(params<MappingQueryInput>(p))),
+  listOrderMappings: (context, p) => call(context, () => context.client.orderMappings(params<MappingQueryInput>(p))),
 }
 
 export type { Connection, ShopSummary, SyncRunView, SyncStatus }

@@ -37,6 +37,11 @@ export interface TikTokIntegrationConfig {
   authorizeBase?: string
   /** `PLENTY_REST_URL`, `PLENTY_REST_USERNAME`, `PLENTY_REST_PASSWORD` */
   plenty?: { restUrl?: string; username?: string; password?: string }
+  /**
+   * `TIKTOK_SHOP_ADMIN_TOKEN`: when set, the admin routes (connect, connection, mappings, sync) and every
+   * SDK method require it (`Authorization: Bearer <token>` or `x-tiktok-admin-token`). At least 24 characters.
+   */
+  adminToken?: string
   /** Lifetime of an OAuth state in seconds (default 600). */
   stateTtlSeconds?: number
   /** Options passed to the addon's `TikTokShopClient` (rate, retries, timeouts). */
@@ -60,6 +65,7 @@ export interface ResolvedConfig {
   authBase?: string
   authorizeBase?: string
   plenty?: { restUrl: string; username: string; password: string }
+  adminToken?: string
   stateTtlSeconds: number
   client: NonNullable<TikTokIntegrationConfig['client']>
 }
@@ -211,6 +217,11 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
     }
   }
 
+  const adminToken = str('adminToken', 'TIKTOK_SHOP_ADMIN_TOKEN', false)
+  if (adminToken !== undefined && adminToken.length < 24) {
+    problems.push(`${label('adminToken', 'TIKTOK_SHOP_ADMIN_TOKEN')} must be at least 24 characters (e.g. \`openssl rand -base64 32\`)`)
+  }
+
   let stateTtlSeconds = 600
   if (cfg.stateTtlSeconds !== undefined) {
     const n = cfg.stateTtlSeconds
@@ -245,6 +256,7 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
     ...(authBase !== undefined ? { authBase } : {}),
     ...(authorizeBase !== undefined ? { authorizeBase } : {}),
     ...(plenty !== undefined ? { plenty } : {}),
+    ...(adminToken !== undefined ? { adminToken } : {}),
     stateTtlSeconds,
     client,
   }
@@ -261,5 +273,6 @@ export function publicConfig(c: ResolvedConfig) {
     enableWebhooks: c.enableWebhooks,
     database: c.databaseUrl.split(':')[0],
     plentyConfigured: c.plenty !== undefined,
+    adminTokenRequired: c.adminToken !== undefined,
   }
 }

@@ -11,6 +11,7 @@ export const INTEGRATION_ERROR_CODES = {
   TTS_WEBHOOKS_DISABLED: 'Webhooks are switched off (TIKTOK_SHOP_ENABLE_WEBHOOKS=false).',
   TTS_RAW_BODY_MISSING:
     'The webhook raw body was not kept: add `verify: tiktokRawBody` to the `bodyParser` option of `createServer`.',
+  TTS_UNAUTHORIZED: 'This admin route or SDK method needs the admin token (TIKTOK_SHOP_ADMIN_TOKEN) as `Authorization: Bearer <token>` or `x-tiktok-admin-token`.',
   TTS_NOT_INITIALIZED: 'The integration was used before its `init` ran (load it through middleware.config.ts).',
 } as const
 
@@ -36,7 +37,7 @@ export class TikTokShopError extends Error {
  * The HTTP status for an error code.
  *
  * - 400: the caller sent something wrong (arguments, OAuth state, auth code, denied consent, webhook payload).
- * - 401: a signature did not verify (webhooks). Only used for TikTok → us calls.
+ * - 401: a webhook signature did not verify, or an admin call came without the admin token.
  * - 403: the app lacks the scope, or TikTok refuses our IP.
  * - 404: no such shop/record; webhooks switched off.
  * - 409: the shop's authorization is gone (`TTS_REAUTHORIZATION_REQUIRED`) or the order is on hold: the request
@@ -57,6 +58,7 @@ export function httpStatusFor(code: string | undefined): number {
     case 'TTS_WEBHOOK_PAYLOAD_INVALID':
       return 400
     case 'TTS_SIGNATURE_INVALID':
+    case 'TTS_UNAUTHORIZED':
       return 401
     case 'TTS_PERMISSION_DENIED':
     case 'TTS_IP_NOT_ALLOWED':

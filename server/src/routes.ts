@@ -8,7 +8,7 @@ import type { Express, NextFunction, Request, Response } from 'express'
 import { verifyWebhook } from '../../index.js'
 import { describe, errorBody, errorCode, httpStatusFor, sendError } from './errors.js'
 import { RAW_BODY, RAW_BODY_MISSING_MESSAGE, WEBHOOK_PATH, type RequestWithRawBody } from './raw-body.js'
-import type { Logger, MappingQueryInput, TikTokRuntime } from './runtime.js'
+import { checkAdmin, type Logger, type MappingQueryInput, type TikTokRuntime } from './runtime.js'
 
 export const ROUTES = {
   auth: '/api/tiktok/auth',
@@ -77,9 +77,13 @@ function mappingQuery(req: Request, forceErrors: boolean): MappingQueryInput {
 export function registerRoutes(app: Express, runtime: TikTokRuntime, logger: Logger): void {
   /** Wraps an async handler: errors are logged (code + message) and answered as `{ code, message }`. */
   const handle =
-    (name: string, fn: (req: Request, res: Response) => Promise<void>) =>
+    (name: string, fn: (req: Request, res: Response) => Promise<void>, options: { admin?: boolean } = {}) =>
     (req: Request, res: Response): void => {
-      fn(req, res).catch((e: unknown) => {
+      const run = async () => {
+        if (options.admin) checkAdmin(runtime, req.headers)
+        await fn(req, res)
+      }
+      run().catch((e: unknown) => {
         const status = httpStatusFor(errorCode(e))
         const info = { tiktok: { route: name, status, ...describe(e) } }
         if (status >= 500) logger.error(`TikTok Shop ${name} failed`, info)
@@ -95,7 +99,7 @@ export function registerRoutes(app: Express, runtime: TikTokRuntime, logger: Log
     handle('auth', async (_req, res) => {
       const { url } = await runtime.authorizationUrl()
       res.set('Cache-Control', 'no-store').redirect(302, url)
-    }),
+    }, { admin: true }),
   )
 
   app.get(
@@ -199,37 +203,37 @@ export function registerRoutes(app: Express, runtime: TikTokRuntime, logger: Log
     ROUTES.connection,
     handle('connection', async (_req, res) => {
       res.json(await runtime.connection())
-    }),
+    }, { admin: true }),
   )
   app.get(
     ROUTES.products,
     handle('products', async (req, res) => {
       res.json(await runtime.productMappings(mappingQuery(req, false)))
-    }),
+    }, { admin: true }),
   )
   app.get(
     ROUTES.productErrors,
     handle('products/errors', async (req, res) => {
       res.json(await runtime.productMappings(mappingQuery(req, true)))
-    }),
+    }, { admin: true }),
   )
   app.get(
     ROUTES.orders,
     handle('orders', async (req, res) => {
       res.json(await runtime.orderMappings(mappingQuery(req, false)))
-    }),
+    }, { admin: true }),
   )
   app.get(
     ROUTES.orderErrors,
     handle('orders/errors', async (req, res) => {
       res.json(await runtime.orderMappings(mappingQuery(req, true)))
-    }),
+    }, { admin: true }),
   )
   app.get(
     ROUTES.syncStatus,
     handle('sync/status', async (_req, res) => {
       res.json(await runtime.syncStatus())
-    }),
+    }, { admin: true }),
   )
   app.post(
     ROUTES.syncTrigger,
@@ -238,6 +242,6 @@ export function registerRoutes(app: Express, runtime: TikTokRuntime, logger: Log
       const shopId = first(body.shopId) ?? first(req.query.shopId)
       const kind = first(body.kind) ?? first(req.query.kind)
       res.status(202).json(await runtime.triggerSync({ ...(shopId ? { shopId } : {}), ...(kind ? { kind } : {}) }))
-    }),
+    }, { admin: true }),
   )
 }

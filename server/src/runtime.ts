@@ -2,7 +2,7 @@
 // the sealer, the store and the scheduler. Routes and API methods call into it; nothing here is
 // created per request.
 
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import { inspect } from 'node:util'
 
 import {
@@ -159,6 +159,11 @@ export class TikTokRuntime {
     runtime = new TikTokRuntime(config, logger, sealer, states, opened.store, client)
     await runtime.loadShops()
     runtime.startScheduler()
+    if (config.adminToken === undefined) {
+      logger.warning(
+        'TIKTOK_SHOP_ADMIN_TOKEN is not set: the admin routes (/api/tiktok/auth, /connection, /products, /orders, /sync) and the tiktok SDK methods are open to anyone who can reach this middleware. Set it in production.',
+      )
+    }
     logger.info('TikTok Shop integration ready', { tiktok: { ...publicConfig(config), storage: opened.store.backend } })
     return runtime
   }
@@ -502,4 +507,31 @@ export function runtimeOf(configuration: unknown): TikTokRuntime {
   if (r instanceof TikTokRuntime) return r
   if (lastInitialized) return lastInitialized
   throw new TikTokShopError('TTS_NOT_INITIALIZED', 'The TikTok Shop integration was used before its init() ran: register it in middleware.config.ts (location: "tiktok-shop-plentyone/server").')
+}
+
+// ---- admin token ----
+
+
+const digest = (s: string) => createHash('sha256').update(s).digest()
+
+/** The token a request carries: `Authorization: Bearer <token>` or `x-tiktok-admin-token`. */
+export function presentedAdminToken(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const h = headers['x-tiktok-admin-token']
+  if (typeof h === 'string' && h !== '') return h
+  const auth = headers.authorization
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(.+)$/i.exec(auth.trim())
+    if (m) return m[1]
+  }
+  return undefined
+}
+
+/** Throws `TTS_UNAUTHORIZED` unless no admin token is configured or the request carries it (constant time). */
+export function checkAdmin(runtime: TikTokRuntime, headers: Record<string, string | string[] | undefined> | undefined): void {
+  const expected = runtime.config.adminToken
+  if (expected === undefined) return
+  const given = headers ? presentedAdminToken(headers) : undefined
+  if (given === undefined || !timingSafeEqual(digest(given), digest(expected))) {
+    throw new TikTokShopError('TTS_UNAUTHORIZED', 'This TikTok Shop admin call needs the admin token (TIKTOK_SHOP_ADMIN_TOKEN) as `Authorization: Bearer <token>` or an `x-tiktok-admin-token` header.')
+  }
 }
