@@ -758,7 +758,7 @@ pub async fn inbox(ctx: &Ctx) {
     assert_eq!(s.count_inbox_pending().await.unwrap(), 2);
 
     // claim: each message to one claimer
-    let lease = Duration::from_millis(600);
+    let lease = Duration::from_secs(30);
     let a = s.claim_inbox("worker-a", 10, lease).await.unwrap();
     assert_eq!(
         a.iter()
@@ -801,7 +801,7 @@ pub async fn inbox(ctx: &Ctx) {
         "only the owner"
     );
     assert!(
-        s.fail_inbox("n-2", "worker-a", &long_error, Some(Duration::from_millis(300)))
+        s.fail_inbox("n-2", "worker-a", &long_error, Some(Duration::from_millis(1000)))
             .await
             .unwrap()
     );
@@ -812,7 +812,7 @@ pub async fn inbox(ctx: &Ctx) {
         s.claim_inbox("worker-b", 10, lease).await.unwrap().is_empty(),
         "backoff holds it back"
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let b = s.claim_inbox("worker-b", 10, lease).await.unwrap();
     assert_eq!(b.len(), 1);
     assert_eq!(b[0].attempts, 2);
@@ -846,14 +846,14 @@ pub async fn inbox(ctx: &Ctx) {
     // an expired lease comes back; the old owner can no longer complete
     assert!(s.insert_inbox(&message("n-3", b"{}".to_vec())).await.unwrap());
     assert_eq!(
-        s.claim_inbox("worker-a", 10, Duration::from_millis(300))
+        s.claim_inbox("worker-a", 10, Duration::from_millis(1000))
             .await
             .unwrap()
             .len(),
         1
     );
     assert!(s.claim_inbox("worker-b", 10, lease).await.unwrap().is_empty());
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let again = s.claim_inbox("worker-b", 10, lease).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 2);
@@ -1096,7 +1096,7 @@ pub async fn oauth_state(ctx: &Ctx) {
 pub async fn leases(ctx: &Ctx) {
     let s = &ctx.store;
     let name = sync_lease_name("shop1", "products");
-    let ttl = Duration::from_millis(400);
+    let ttl = Duration::from_millis(1000);
     assert!(s.acquire_lease(&name, "a", ttl).await.unwrap());
     assert!(
         s.acquire_lease(&name, "a", ttl).await.unwrap(),
@@ -1113,7 +1113,7 @@ pub async fn leases(ctx: &Ctx) {
         "other kinds are independent"
     );
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert!(
         s.acquire_lease(&name, "b", ttl).await.unwrap(),
         "an expired lease can be taken over"
