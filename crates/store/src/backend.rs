@@ -391,6 +391,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn busy_codes_include_extended_ones() {
+        assert!(is_sqlite_busy(Some("5")));
+        assert!(is_sqlite_busy(Some("517")));
+        assert!(!is_sqlite_busy(Some("6")));
+        assert!(!is_sqlite_busy(None));
+    }
+
+    #[test]
     fn urls_pick_the_backend() {
         let sqlite = |p: &str, full| Location::Sqlite {
             path: PathBuf::from(p),

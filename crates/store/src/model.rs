@@ -469,6 +469,21 @@ mod tests {
     }
 
     #[test]
+    fn records_serialize_with_lowercase_statuses() {
+        let m = ProductMapping {
+            sync_status: SyncStatus::Error,
+            ..ProductMapping::pending("shop", 1, 2)
+        };
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["sync_status"], "error");
+        assert_eq!(json["plenty_variation_id"], 2);
+        assert_eq!(serde_json::to_value(InboxState::GivenUp).unwrap(), "given_up");
+        assert_eq!(serde_json::to_value(InboxOutcome::GivenUp).unwrap(), "given_up");
+        let back: ProductMapping = serde_json::from_value(json).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
     fn checks_name_the_field() {
         assert_eq!(
             check_id("shop_id", " ").unwrap_err().field.as_deref(),
