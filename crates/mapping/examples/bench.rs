@@ -34,7 +34,10 @@ fn generate_item_json(template: &[Variation], n: i64, variants: usize) -> String
     let variations: Vec<Variation> = (0..variants)
         .map(|k| {
             let mut v = template[k % template.len()].clone();
-            v.id = item_id * 10 + k as i64;
+            v.id = item_id * 1000 + k as i64;
+            for barcode in &mut v.variation_barcodes {
+                barcode.code = format!("{:013}", v.id);
+            }
             v.item_id = item_id;
             v.is_main = k == 0;
             v.position = Some(k as i64);
