@@ -477,7 +477,7 @@ fn authenticate(
     let seller = st.sellers.get(&token.open_id);
     let shop_id = match q("shop_cipher") {
         Some(_) if !op.cipher => {
-            return Err(ApiError::invalid_param(format!(
+            return Err(ApiError::bad_param(format!(
                 "Unexpected identifier shop_cipher. {} {} does not take shop_cipher.",
                 op.method, op.path
             )));
@@ -486,7 +486,7 @@ fn authenticate(
             let id = st
                 .cipher_index
                 .get(cipher)
-                .ok_or_else(|| ApiError::invalid_param(format!("Invalid shop_cipher {cipher:?}.")))?;
+                .ok_or_else(|| ApiError::bad_param(format!("Invalid shop_cipher {cipher:?}.")))?;
             if !seller.is_some_and(|s| s.shops.contains(id)) {
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,

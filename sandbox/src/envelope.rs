@@ -25,6 +25,10 @@ impl ApiError {
     pub fn invalid_param(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, codes::INVALID_PARAMS, message)
     }
+    /// 36009004 for a malformed or unexpected parameter (HTTP 400; credential problems use `invalid_param`).
+    pub fn bad_param(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, codes::INVALID_PARAMS, message)
+    }
     /// A business-rule error (validation, state conflicts, unknown ids).
     pub fn business(code: i64, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)

@@ -53,12 +53,12 @@ impl Req<'_> {
     pub fn page_size(&self, min: usize, max: usize, default: Option<usize>) -> Result<usize, ApiError> {
         match (self.q("page_size"), default) {
             (None, Some(d)) => Ok(d),
-            (None, None) => Err(ApiError::invalid_param(format!(
+            (None, None) => Err(ApiError::bad_param(format!(
                 "page_size is required ({min}-{max})."
             ))),
             (Some(v), _) => match v.parse::<usize>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(ApiError::invalid_param(format!(
+                _ => Err(ApiError::bad_param(format!(
                     "page_size must be {min}-{max} (got {v:?})."
                 ))),
             },
@@ -275,7 +275,7 @@ pub fn decode_page_token(token: Option<&str>) -> Result<usize, ApiError> {
         return Ok(0);
     };
     let bad = || {
-        ApiError::invalid_param(format!(
+        ApiError::bad_param(format!(
             "Invalid page_token {t:?} (was it percent-encoded? '+' must be sent as %2B)."
         ))
     };
@@ -313,7 +313,7 @@ pub fn sort_desc(req: &Req) -> Result<bool, ApiError> {
     match req.q("sort_order") {
         None | Some("DESC") => Ok(true),
         Some("ASC") => Ok(false),
-        Some(o) => Err(ApiError::invalid_param(format!(
+        Some(o) => Err(ApiError::bad_param(format!(
             "sort_order must be ASC or DESC (got {o:?})."
         ))),
     }

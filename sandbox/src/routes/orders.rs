@@ -15,7 +15,7 @@ pub fn search(req: &Req, s: &mut State) -> ApiResult {
         None | Some("create_time") => false,
         Some("update_time") => true,
         Some(f) => {
-            return Err(ApiError::invalid_param(format!(
+            return Err(ApiError::bad_param(format!(
                 "sort_field must be create_time or update_time (got {f:?})."
             )));
         }
@@ -63,12 +63,12 @@ fn detail_ids<'r>(req: &'r Req) -> Result<Vec<&'r str>, ApiError> {
         .filter(|x| !x.is_empty())
         .collect();
     if ids.is_empty() {
-        return Err(ApiError::invalid_param(
+        return Err(ApiError::bad_param(
             "ids is required (comma-separated order ids, at most 50).",
         ));
     }
     if ids.len() > 50 {
-        return Err(ApiError::invalid_param(format!(
+        return Err(ApiError::bad_param(format!(
             "ids: at most 50 order ids per request (got {}).",
             ids.len()
         )));
@@ -251,7 +251,7 @@ pub fn shipping_documents(req: &Req, s: &mut State) -> ApiResult {
         .ok_or_else(|| ApiError::not_found("package", req.params[0]))?;
     let doc = req
         .q("document_type")
-        .ok_or_else(|| ApiError::invalid_param("document_type is required."))?;
+        .ok_or_else(|| ApiError::bad_param("document_type is required."))?;
     if p.status == "PROCESSING" && doc.contains("LABEL") {
         return Err(ApiError::business(
             crate::envelope::codes::INVALID_STATE,
