@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { after, before, test } from 'node:test'
 
-import { verifyWebhook } from '../index.js'
+import { TikTokShopClient, authorizeUrl, exchangeAuthCode, getAuthorizedShops, verifyWebhook } from '../index.js'
 import { repoRoot } from './helpers.mjs'
 
 const bin = join(repoRoot, 'target', 'x86_64-unknown-linux-gnu', 'debug', 'tts-sandbox')
@@ -107,4 +107,49 @@ test('an advanced order sends a webhook that verifyWebhook accepts', async () =>
   for (const r of received) assert.equal(verifyWebhook({ ...input, authorization: r.authorization, rawBody: r.rawBody }), true)
   const tampered = Buffer.from(hook.rawBody.toString().replace('ON_HOLD', 'AWAITING_SHIPMENT'))
   assert.equal(verifyWebhook({ ...input, rawBody: tampered }), false)
+})
+
+test("the addon's own client (OAuth, signed calls, pagination, retries) works against the sandbox", async () => {
+  // OAuth: authorize URL → auto-consent redirect → token exchange → authorized shops.
+  const url = authorizeUrl({ serviceId: info.service_id, state: 'st-1', authorizeBase: info.base_url })
+  const redirect = await fetch(url, { redirect: 'manual' })
+  assert.equal(redirect.status, 302)
+  const callback = new URL(redirect.headers.get('location'))
+  assert.equal(callback.searchParams.get('state'), 'st-1')
+  const tokens = await exchangeAuthCode({ appKey: info.app_key, appSecret: info.app_secret, authCode: callback.searchParams.get('code'), authBase: info.base_url })
+  assert.ok(tokens.accessTokenExpireIn > Date.now() / 1000 + 6 * 86400)
+  const shops = await getAuthorizedShops({ appKey: info.app_key, appSecret: info.app_secret, accessToken: tokens.accessToken, apiBase: info.base_url })
+  const shop = shops.find((s) => s.sellerType === 'LOCAL')
+  assert.equal(shop.cipher, info.shops[0].cipher)
+
+  // Signed calls through the client: the sandbox verifies every sign with its own implementation.
+  await control('POST', `/shops/${shop.id}/orders`, { count: 25 })
+  const events = []
+  const client = new TikTokShopClient(
+    { appKey: info.app_key, appSecret: info.app_secret, apiBase: info.base_url, authBase: info.base_url, retryBaseDelayMs: 10, retryMaxDelayMs: 50 },
+    (e) => events.push(e),
+  )
+  await client.addShop({ shopId: shop.id, cipher: shop.cipher, accessToken: tokens.accessToken, accessTokenExpireIn: tokens.accessTokenExpireIn, refreshToken: tokens.refreshToken, refreshTokenExpireIn: tokens.refreshTokenExpireIn })
+  const ids = []
+  let pageToken
+  do {
+    // page tokens contain '+' and '/': they must be percent-encoded on the wire and signed decoded
+    const page = await client.fetchPage(shop.id, 'orders.search', { body: { order_status: 'UNPAID' } }, 10, pageToken)
+    ids.push(...page.items.map((o) => o.id))
+    pageToken = page.nextPageToken
+  } while (pageToken)
+  assert.ok(ids.length >= 25, `paged through ${ids.length} orders`)
+  const orders = await client.getOrders(shop.id, ids)
+  assert.equal(orders.length, ids.length)
+
+  // A 503 burst is retried by the client; the sandbox counted both attempts.
+  await control('POST', '/faults', { kind: 'server_error', count: 1, endpoint: 'GET /logistics/202309/warehouses' })
+  const wh = await client.call(shop.id, 'logistics.warehouses')
+  assert.ok(wh.data.warehouses.length >= 1)
+  assert.ok(events.some((e) => e.type === 'retry'), JSON.stringify(events))
+  const counters = await control('GET', '/counters')
+  assert.deepEqual(
+    [counters.endpoints['GET /logistics/202309/warehouses'].faults, counters.endpoints['GET /logistics/202309/warehouses'].ok],
+    [1, 1],
+  )
 })
