@@ -209,3 +209,41 @@ async fn recovers_after_a_failure_and_duplicates_can_be_requested() {
     let got = rx2.wait_for(5, "duplicate", |b| b.len() >= 2).await;
     assert_eq!(got[0], got[1], "same body, same notification id");
 }
+
+#[tokio::test]
+async fn shuffle_reorders_deliveries() {
+    let sb = start().await;
+    let rx = receiver().await;
+    sb.control(
+        "PUT",
+        "/webhooks",
+        json!({ "default_url": rx.url, "shuffle_ms": 300 }),
+    )
+    .await;
+    let ids = sb
+        .control(
+            "POST",
+            &format!("/shops/{LOCAL_SHOP}/orders"),
+            json!({ "count": 12 }),
+        )
+        .await["order_ids"]
+        .clone();
+    let created: Vec<String> = ids
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let got = rx.wait_for(5, "12 deliveries", |b| b.len() >= 12).await;
+    let arrived: Vec<String> = got
+        .iter()
+        .map(|b| b["data"]["order_id"].as_str().unwrap().to_string())
+        .collect();
+    let mut sorted = arrived.clone();
+    sorted.sort();
+    let mut c = created.clone();
+    c.sort();
+    assert_eq!(sorted, c, "every event arrives once");
+    // 12 independent random delays in 0..300 ms: arriving in creation order has odds of 1/12!.
+    assert_ne!(arrived, created, "deliveries were not reordered");
+}
