@@ -1,10 +1,18 @@
 // The `TikTokStore` contract (server/src/store.ts) as one battery. It runs against the in-memory store
 // today; bind the native durable store to the same interface and add a line at the bottom to run it there.
 import assert from 'node:assert/strict'
-import { describe, test } from 'node:test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, test } from 'node:test'
 
-import { generateEncryptionKey, Sealer } from 'tiktok-shop-plentyone'
+import * as addon from 'tiktok-shop-plentyone'
 import { MemoryStore, openStore, shopSecretAad } from 'tiktok-shop-plentyone/server'
+
+const { generateEncryptionKey, Sealer } = addon
+const tmp = mkdtempSync(join(tmpdir(), 'tts-alokai-store-'))
+after(() => rmSync(tmp, { recursive: true, force: true }))
+let files = 0
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
@@ -159,6 +167,19 @@ export function conformance(name, make) {
 
 conformance('memory', () => new MemoryStore(new Sealer(generateEncryptionKey())))
 
+// The native durable store, through the same factory the integration uses (when this build has its binding).
+if (typeof addon.openStore === 'function') {
+  conformance('native sqlite via openStore()', async () => {
+    const key = generateEncryptionKey()
+    const { store } = await openStore(`sqlite://${join(tmp, `store-${++files}.db`)}`, { encryptionKey: key, sealer: new Sealer(key) })
+    assert.equal(store.backend, 'sqlite')
+    assert.equal(store.durable, true)
+    return store
+  })
+} else {
+  test('native store conformance', { skip: 'this build of the addon has no openStore() binding yet' }, () => {})
+}
+
 describe('memory store specifics', () => {
   test('shop secrets are held sealed, bound to shop and column', async () => {
     const key = generateEncryptionKey()
@@ -177,15 +198,21 @@ describe('memory store specifics', () => {
     await assert.rejects(store.listShops(), { code: 'TTS_STORE' })
   })
 
-  test('the factory: memory:, sqlite: (falls back to memory with a warning until the native binding exists), postgres refused', async () => {
-    const sealer = new Sealer(generateEncryptionKey())
-    const opts = { encryptionKey: 'unused', sealer }
+  test('the factory: memory:; sqlite: is the native store, or memory with a warning in a build without its binding', async () => {
+    const key = generateEncryptionKey()
+    const opts = { encryptionKey: key, sealer: new Sealer(key) }
     const mem = await openStore('memory:', opts)
     assert.equal(mem.store.backend, 'memory')
     assert.equal(mem.warning, undefined)
-    const sqlite = await openStore('sqlite://./data/x.db', opts)
-    assert.equal(sqlite.store.durable, sqlite.store.backend !== 'memory')
-    if (!sqlite.store.durable) assert.match(sqlite.warning, /no durable store binding yet/)
-    if (sqlite.store.backend === 'memory') await assert.rejects(openStore('postgres://u@h/db', opts), { code: 'TTS_CONFIG_INVALID' })
+    const sqlite = await openStore(`sqlite://${join(tmp, 'factory.db')}`, opts)
+    if (typeof addon.openStore === 'function') {
+      assert.equal(sqlite.store.backend, 'sqlite')
+      assert.equal(sqlite.warning, undefined)
+    } else {
+      assert.equal(sqlite.store.backend, 'memory')
+      assert.match(sqlite.warning, /no durable store binding yet/)
+      await assert.rejects(openStore('postgres://u@h/db', opts), { code: 'TTS_CONFIG_INVALID' })
+    }
+    await sqlite.store.close()
   })
 })

@@ -11,7 +11,7 @@
 // Environment: PORT (default 8181; a free port if busy), TIKTOK_SHOP_DATABASE_URL (default
 // sqlite://./data/demo.db), TIKTOK_SHOP_ENCRYPTION_KEY (default: a demo key kept in data/, mode 600).
 import { spawn } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer as createNetServer } from 'node:net'
 import { dirname, join } from 'node:path'
@@ -167,7 +167,11 @@ async function main() {
   const info = sandbox.info
   say(`sandbox (TikTok Shop stand-in) on ${info.base_url}: app ${info.app_key}, ${info.shops.length} seeded shops`)
 
+  // The sandbox starts empty every time, so the demo's own database does too (a URL you set is left alone).
   const databaseUrl = process.env.TIKTOK_SHOP_DATABASE_URL ?? 'sqlite://./data/demo.db'
+  if (!process.env.TIKTOK_SHOP_DATABASE_URL) {
+    for (const f of ['demo.db', 'demo.db-wal', 'demo.db-shm']) rmSync(join(root, 'data', f), { force: true })
+  }
   const config = createConfig({
     tiktok: {
       appKey: info.app_key,
@@ -185,7 +189,7 @@ async function main() {
   middleware = await startMiddleware({ config: { ...config, logger: { handler: demoLogger } }, port, host: '127.0.0.1' })
   const runtime = runtimeOf(config.integrations.tiktok.configuration)
   say(`Alokai middleware on ${middleware.url} with integrations: ${Object.keys(config.integrations).join(', ')} (plentysystems is registered when @plentymarkets/shop-api is installed)`)
-  say(`storage: ${runtime.store.backend}${runtime.store.durable ? '' : ' (not durable: the native SQLite binding is not in this build yet)'}`)
+  say(`storage: ${runtime.store.backend}${runtime.store.durable ? ` (${databaseUrl}, tokens sealed with the demo key in data/.demo-encryption-key)` : ' (not durable: the native SQLite binding is not in this build yet)'}`)
   console.log('')
   console.log(`  Connect a TikTok shop:  ${middleware.url}/api/tiktok/auth   (the sandbox consents at once)`)
   console.log(`  Connection:             ${middleware.url}/api/tiktok/connection`)

@@ -6,7 +6,7 @@ import * as addon from '../../index.js'
 import type { Sealer } from '../../index.js'
 import { TikTokShopError } from './errors.js'
 import { MemoryStore } from './memory-store.js'
-import type { TikTokStore } from './store.js'
+import type { InboxMessage, OrderMapping, ProductMapping, ShopCredentials, SyncRun, TikTokStore } from './store.js'
 
 export interface StoreDriverOptions {
   /** The key ring text (`TIKTOK_SHOP_ENCRYPTION_KEY`), for a native store that seals by itself. */
@@ -30,14 +30,95 @@ export function schemeOf(url: string): string {
   return s === 'postgresql' ? 'postgres' : s
 }
 
-/**
- * The native store's binding, if this build of the addon has one. The name it will have is not fixed
- * yet: accept `openStore(url, encryptionKey)` returning an object with the `TikTokStore` methods.
- */
+/** The addon's durable store (`openStore` → `NativeStore`), when this build has it. */
+type NativeOpen = (url: string, encryptionKeys: string) => Promise<Record<string, (...args: any[]) => Promise<any>> & { backend: string; durable: boolean }>
+
 function nativeDriver(): StoreDriver | undefined {
-  const open = (addon as unknown as { openStore?: (url: string, key: string) => Promise<TikTokStore> }).openStore
+  const open = (addon as unknown as { openStore?: NativeOpen }).openStore
   if (typeof open !== 'function') return undefined
-  return (url, { encryptionKey }) => open(url, encryptionKey)
+  return async (url, { encryptionKey }) => adaptNative(await open(url, encryptionKey))
+}
+
+// The binding leaves absent optional fields out (`undefined`); the interface says `null`. Inputs go the
+// other way: `null` becomes `undefined`.
+const nul = <T>(v: T | undefined | null): T | null => (v === undefined ? null : v)
+function defined<T extends object>(o: T): T {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(o)) if (v !== null && v !== undefined) out[k] = v
+  return out as T
+}
+function shopOut(s: any): ShopCredentials {
+  return { ...s, shopName: nul(s.shopName), sellerType: nul(s.sellerType), shopCode: nul(s.shopCode), cipher: nul(s.cipher), createdAt: s.createdAt ?? 0, updatedAt: s.updatedAt ?? 0 }
+}
+function inboxOut(m: any): InboxMessage {
+  return { ...m, processedAt: nul(m.processedAt), outcome: nul(m.outcome), lastError: nul(m.lastError), leaseOwner: nul(m.leaseOwner) }
+}
+function productOut(m: any): ProductMapping {
+  return {
+    ...m,
+    tiktokProductId: nul(m.tiktokProductId),
+    tiktokSkuId: nul(m.tiktokSkuId),
+    sellerSku: nul(m.sellerSku),
+    syncError: nul(m.syncError),
+    lastSyncedAt: nul(m.lastSyncedAt),
+    auditStatus: nul(m.auditStatus),
+    auditReasons: m.auditReasons ?? [],
+    createdAt: m.createdAt ?? 0,
+    updatedAt: m.updatedAt ?? 0,
+  }
+}
+function orderOut(m: any): OrderMapping {
+  return {
+    ...m,
+    plentyOrderId: nul(m.plentyOrderId),
+    tiktokStatus: nul(m.tiktokStatus),
+    tiktokUpdateTime: nul(m.tiktokUpdateTime),
+    syncError: nul(m.syncError),
+    lastSyncedAt: nul(m.lastSyncedAt),
+    createdAt: m.createdAt ?? 0,
+    updatedAt: m.updatedAt ?? 0,
+  }
+}
+function runOut(r: any): SyncRun {
+  return { ...r, total: nul(r.total), finishedAt: nul(r.finishedAt), summary: nul(r.summary) }
+}
+const maybe = <T, U>(f: (v: T) => U) => (v: T | null | undefined): U | null => (v === null || v === undefined ? null : f(v))
+
+/** Wraps the addon's `NativeStore` as a `TikTokStore` (same methods; field conventions aligned). */
+export function adaptNative(n: Awaited<ReturnType<NativeOpen>>): TikTokStore {
+  return {
+    get backend() {
+      return n.backend
+    },
+    get durable() {
+      return n.durable
+    },
+    upsertShop: (shop) => n.upsertShop!(defined(shop)),
+    getShop: async (key) => maybe(shopOut)(await n.getShop!(key)),
+    listShops: async (appKey) => (await n.listShops!(appKey)).map(shopOut),
+    deleteShop: (key) => n.deleteShop!(key),
+    markShopDeauthorized: (key) => n.markShopDeauthorized!(key),
+    saveOAuthState: (state, expiresAt) => n.saveOAuthState!(state, expiresAt),
+    consumeOAuthState: (state, now) => n.consumeOAuthState!(state, now),
+    insertInbox: (m) => n.insertInbox!(m),
+    getInbox: async (id) => maybe(inboxOut)(await n.getInbox!(id)),
+    claimInbox: async (owner, limit, leaseMs) => (await n.claimInbox!(owner, limit, leaseMs)).map(inboxOut),
+    completeInbox: (id, owner) => n.completeInbox!(id, owner),
+    failInbox: (id, owner, error, retryAfterMs) => n.failInbox!(id, owner, error, retryAfterMs ?? undefined),
+    countInboxPending: () => n.countInboxPending!(),
+    listInbox: async (q) => (await n.listInbox!(defined(q))).map(inboxOut),
+    upsertProductMapping: (m) => n.upsertProductMapping!(defined(m)),
+    listProductMappings: async (q) => (await n.listProductMappings!(defined(q))).map(productOut),
+    insertOrderMappingIfAbsent: (m) => n.insertOrderMappingIfAbsent!(defined(m)),
+    updateOrderMapping: (m) => n.updateOrderMapping!(defined(m)),
+    listOrderMappings: async (q) => (await n.listOrderMappings!(defined(q))).map(orderOut),
+    startSyncRun: async (shopId, kind, phase) => runOut(await n.startSyncRun!(shopId, kind, phase)),
+    updateSyncRun: (id, p) => n.updateSyncRun!(id, defined(p)),
+    finishSyncRun: (id, status, summary) => n.finishSyncRun!(id, status, summary ?? null),
+    getSyncRun: async (id) => maybe(runOut)(await n.getSyncRun!(id)),
+    listSyncRuns: async (shopId, kind, limit) => (await n.listSyncRuns!(shopId, kind ?? undefined, limit)).map(runOut),
+    close: () => n.close!(),
+  }
 }
 
 export interface OpenedStore {
