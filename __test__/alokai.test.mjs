@@ -7,11 +7,16 @@ import { after, before, describe, test } from 'node:test'
 
 import { buildModule, initSDK, isSpecificSdkHttpError, middlewareModule, SdkHttpError } from '@vue-storefront/sdk'
 import { createServer } from '@vue-storefront/middleware'
-import { generateEncryptionKey, Sealer, signWebhook } from 'tiktok-shop-plentyone'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import * as addon from 'tiktok-shop-plentyone'
 import { httpStatusFor, MemoryStore, resolveConfig, RAW_BODY_MISSING_MESSAGE, shopSecretAad } from 'tiktok-shop-plentyone/server'
 
 import { countFor, startSandbox } from '../scripts/sandbox.mjs'
 
+const { generateEncryptionKey, Sealer, signWebhook } = addon
 const require = createRequire(import.meta.url)
 const { startMiddleware } = require('../examples/plentyone-middleware/dist/src/index.js')
 const { createConfig } = require('../examples/plentyone-middleware/dist/middleware.config.js')
@@ -404,6 +409,44 @@ describe('SDK', () => {
     assert.deepEqual(await sdk.tiktok.disconnect({ shopId: shop.id }), { shopId: shop.id, disconnected: true })
     assert.equal(await store.getShop({ appKey: info.app_key, shopId: shop.id }), null)
     assert.equal((await sdk.tiktok.getConnection()).shops.length, 0)
+  })
+})
+
+describe('durable storage', { skip: typeof addon.openStore === 'function' ? false : 'this build of the addon has no openStore() binding yet' }, () => {
+  test('after a restart on the same SQLite file the shop is still connected, usable, and the inbox kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tts-alokai-'))
+    const databaseUrl = `sqlite://${join(dir, 'restart.db')}`
+    try {
+      const first = await start(tiktokConfig({ databaseUrl }))
+      let shopId
+      try {
+        const done = await getJson(await consent(first.url))
+        assert.equal(done.status, 200, done.text)
+        shopId = done.body.shops[0].shopId
+        const raw = '{"type":1,"tts_notification_id":"9100000000000000001","shop_id":"' + shopId + '","timestamp":1,"data":{}}'
+        const hook = await fetch(`${first.url}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: raw }) }, body: raw })
+        assert.equal(hook.status, 200)
+      } finally {
+        await first.close()
+        await require('tiktok-shop-plentyone/server').runtimeOf(first.config.integrations.tiktok.configuration).close()
+      }
+      const second = await start(tiktokConfig({ databaseUrl }))
+      try {
+        const runtime = require('tiktok-shop-plentyone/server').runtimeOf(second.config.integrations.tiktok.configuration)
+        assert.equal(runtime.store.backend, 'sqlite')
+        const conn = (await getJson(`${second.url}/api/tiktok/connection`)).body
+        assert.deepEqual(conn.storage, { backend: 'sqlite', durable: true })
+        assert.ok(conn.shops.some((s) => s.shopId === shopId && s.status === 'connected'))
+        assert.ok((await runtime.client.call(shopId, 'seller.shops')).data.shops.length >= 1, 'the stored tokens work after the restart')
+        assert.ok(await runtime.store.getInbox('9100000000000000001'))
+        assert.equal((await getJson(`${second.url}/api/tiktok/sync/status`)).body.inbox.pending, 1)
+      } finally {
+        await second.close()
+        await require('tiktok-shop-plentyone/server').runtimeOf(second.config.integrations.tiktok.configuration).close()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
 
