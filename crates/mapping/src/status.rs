@@ -1,6 +1,8 @@
 //! Order status tables: TikTok 202309 string ↔ legacy numeric code ↔ PlentyONE status id, and the
 //! import decision. The table is documented in `crates/mapping/README.md`.
 
+use std::collections::BTreeMap;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 pub use tts_tiktok::model::order::OrderStatus;
@@ -51,9 +53,9 @@ pub struct StatusConfig {
     /// Minimum age of any order before import (peers hold orders ~60 min because buyers may still
     /// edit them). Default 0: TikTok's own ON_HOLD covers this where it exists.
     pub min_order_age_secs: i64,
-    /// PlentyONE status per TikTok status (`("AWAITING_SHIPMENT", 5.1)`); statuses not listed use
+    /// PlentyONE status per TikTok status (`{"AWAITING_SHIPMENT": 5.1}`); statuses not listed use
     /// [`default_plenty_status`].
-    pub overrides: Vec<(String, Decimal)>,
+    pub overrides: BTreeMap<String, Decimal>,
 }
 
 impl Default for StatusConfig {
@@ -64,7 +66,7 @@ impl Default for StatusConfig {
             on_hold_window_secs: 3600,
             import_on_hold_after_window: false,
             min_order_age_secs: 0,
-            overrides: Vec::new(),
+            overrides: BTreeMap::new(),
         }
     }
 }
@@ -206,7 +208,7 @@ mod tests {
         assert_eq!(plenty_status(&OrderStatus::Delivered, &c), Some(Decimal::from(7)));
         assert_eq!(plenty_status(&OrderStatus::Cancelled, &c), Some(Decimal::from(8)));
         let overridden = StatusConfig {
-            overrides: vec![("AWAITING_SHIPMENT".into(), Decimal::new(51, 1))],
+            overrides: BTreeMap::from([("AWAITING_SHIPMENT".to_string(), Decimal::new(51, 1))]),
             ..c
         };
         assert_eq!(

@@ -475,3 +475,36 @@ fn shipping_profile_follows_the_delivery_option() {
             .all(|i| i.shipping_profile_id == Some(12))
     );
 }
+
+#[test]
+fn configs_read_from_json_with_defaults() {
+    let product: ProductMappingConfig = serde_json::from_value(json!({
+        "shop_id": "7494049642642441621", "region": "UK", "currency": "GBP", "languages": ["en"],
+        "sales_price_id": 3,
+        "inventory": {"warehouses": {"links": [{"plenty_warehouse_id": 1, "tiktok_warehouse_id": "730"}]},
+                      "buffer": {"absolute": 2, "percent": "12.5"}},
+        "categories": {"categories": {"42": "601226"}, "default_category_id": null},
+        "seller_sku_source": "variation_id", "description_format": "plain_text",
+        "sales_attribute_ids": {"1": "100000"}
+    }))
+    .unwrap();
+    assert_eq!(product.inventory.buffer.percent, Decimal::new(125, 1));
+    assert_eq!(
+        product.categories.resolve(&[42]).unwrap().tiktok_category_id(),
+        "601226"
+    );
+    assert!(
+        product.skip_attributeless_main_variation,
+        "defaults fill the rest"
+    );
+    let order: OrderMappingConfig = serde_json::from_value(json!({
+        "shop_id": "7494049642642441621", "plenty_id": 41234, "referrer_id": 143.01, "language": "en",
+        "status": {"overrides": {"AWAITING_SHIPMENT": 5.1}, "on_hold_window_secs": 1800},
+        "countries": {"overrides": {"US": 28}}, "discount_mode": "net_item_price"
+    }))
+    .unwrap();
+    assert_eq!(order.referrer_id, Decimal::new(14301, 2));
+    assert_eq!(order.status.overrides["AWAITING_SHIPMENT"], Decimal::new(51, 1));
+    assert!(!order.status.import_unpaid);
+    assert_eq!(order.shipping_item_name, "Versandkosten");
+}
