@@ -9,6 +9,53 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The durable store. */
+export declare class NativeStore {
+  /** `sqlite` or `postgres`. */
+  get backend(): string
+  /** Always true: the data survives a restart. */
+  get durable(): boolean
+  /** Inserts or replaces a shop (secrets sealed before they reach the database). */
+  upsertShop(shop: StoredShop): Promise<void>
+  getShop(key: ShopKeyInput): Promise<StoredShop | null>
+  /** All shops of an app (all apps when omitted). */
+  listShops(appKey?: string | undefined | null): Promise<Array<StoredShop>>
+  deleteShop(key: ShopKeyInput): Promise<boolean>
+  markShopDeauthorized(key: ShopKeyInput): Promise<boolean>
+  /** Remembers an issued OAuth `state` until `expiresAt` (Unix seconds). */
+  saveOAuthState(state: string, expiresAt: number): Promise<void>
+  /** Accepts a state once; rejects with `TTS_STATE_REUSED`, `TTS_STATE_EXPIRED` or `TTS_STATE_INVALID`. */
+  consumeOAuthState(state: string, now: number): Promise<void>
+  /** Stores a webhook unless its notification id is already there; resolves true if new. */
+  insertInbox(message: InboxMessageInput): Promise<boolean>
+  getInbox(notificationId: string): Promise<InboxMessageRecord | null>
+  /** Claims up to `limit` messages for `owner` for `leaseMs`. */
+  claimInbox(owner: string, limit: number, leaseMs: number): Promise<Array<InboxMessageRecord>>
+  completeInbox(notificationId: string, owner: string): Promise<boolean>
+  /**
+   * Records a failed attempt; with `retryAfterMs` it is claimable again then, with `null` it is
+   * given up.
+   */
+  failInbox(notificationId: string, owner: string, error: string, retryAfterMs?: number | undefined | null): Promise<boolean>
+  countInboxPending(): Promise<number>
+  listInbox(query: InboxQueryInput): Promise<Array<InboxMessageRecord>>
+  upsertProductMapping(mapping: ProductMappingRecord): Promise<void>
+  listProductMappings(query: ProductMappingQueryInput): Promise<Array<ProductMappingRecord>>
+  /** Inserts unless (shop, TikTok order) is mapped already; resolves true if this call inserted it. */
+  insertOrderMappingIfAbsent(mapping: OrderMappingRecord): Promise<boolean>
+  updateOrderMapping(mapping: OrderMappingRecord): Promise<void>
+  listOrderMappings(query: OrderMappingQueryInput): Promise<Array<OrderMappingRecord>>
+  startSyncRun(shopId: string, kind: string, phase: string): Promise<SyncRunRecord>
+  updateSyncRun(id: number, progress: SyncProgressInput): Promise<void>
+  /** Finishes a run: `status` is `succeeded` or `failed`. */
+  finishSyncRun(id: number, status: 'succeeded' | 'failed', summary: unknown): Promise<void>
+  getSyncRun(id: number): Promise<SyncRunRecord | null>
+  /** Newest first; optionally one kind. */
+  listSyncRuns(shopId: string, kind: string | undefined | null, limit: number): Promise<Array<SyncRunRecord>>
+  /** Closes the connections; later calls reject. */
+  close(): Promise<void>
+}
+
 /**
  * Issues and checks OAuth `state` values: signed, short-lived, single use within this process
  * (the durable store extends single use across instances).
@@ -146,7 +193,7 @@ export interface CallOptions {
   idempotencyKey?: string
 }
 
-/** The answer of a call (built with `JSON.parse`, see `to_call_result`). */
+/** The answer of a call (`data` arrives through `JSON.parse`). */
 export interface CallResult {
   requestId: string
   data: any
@@ -230,6 +277,43 @@ export interface GetAuthorizedShopsInput {
   apiBase?: string
 }
 
+/** A webhook to keep. */
+export interface InboxMessageInput {
+  /** TikTok's `tts_notification_id`: one row per id. */
+  notificationId: string
+  shopId: string
+  /** TikTok's webhook `type`. */
+  eventType: number
+  /** The raw body exactly as received. */
+  payload: Buffer
+}
+
+/** A webhook in the inbox. */
+export interface InboxMessageRecord {
+  notificationId: string
+  shopId: string
+  eventType: number
+  payload: Buffer
+  receivedAt: number
+  processedAt?: number
+  /** `done` or `given_up` once processed. */
+  outcome?: string
+  attempts: number
+  lastError?: string
+  leaseOwner?: string
+  /** Unix milliseconds from which the message can be claimed. */
+  availableAtMs: number
+}
+
+/** One page of inbox messages in a state. */
+export interface InboxQueryInput {
+  shopId?: string
+  /** `pending`, `done`, `given_up` or `failing`. */
+  state: string
+  afterNotificationId?: string
+  limit: number
+}
+
 /** A freshly issued state. */
 export interface IssuedOAuthState {
   state: string
@@ -247,6 +331,12 @@ export interface OAuthStatesOptions {
   /** Lifetime of a state in seconds (30-3600, default 600). */
   ttlSeconds?: number
 }
+
+/**
+ * Opens the store at `url` (`sqlite:///path/file.db`, a plain file path, or `postgres://…`) and
+ * applies pending migrations. `encryptionKeys` is `TIKTOK_SHOP_ENCRYPTION_KEY`.
+ */
+export declare function openStore(url: string, encryptionKeys: string): Promise<NativeStore>
 
 /** One row of the operation table. */
 export interface OperationInfo {
@@ -267,7 +357,30 @@ export interface OperationInfo {
 /** The operation table: every TikTok Shop call this package makes. */
 export declare function operations(): Array<OperationInfo>
 
-/** One page of a search (built with `JSON.parse`, see `to_page_result`). */
+/** One page of order mappings. */
+export interface OrderMappingQueryInput {
+  shopId: string
+  status?: string
+  /** The last `tiktokOrderId` of the previous page. */
+  afterTiktokOrderId?: string
+  limit: number
+}
+
+/** A TikTok order ↔ PlentyONE order mapping. */
+export interface OrderMappingRecord {
+  shopId: string
+  tiktokOrderId: string
+  plentyOrderId?: number
+  tiktokStatus?: string
+  tiktokUpdateTime?: number
+  syncStatus: string
+  syncError?: string
+  lastSyncedAt?: number
+  createdAt?: number
+  updatedAt?: number
+}
+
+/** One page of a search (`items` arrive through `JSON.parse`). */
 export interface PageResult {
   items: Array<any>
   /** Absent on the last page. */
@@ -280,6 +393,33 @@ export interface PageResult {
  * `TTS_WEBHOOK_RAW_BODY_REQUIRED` or `TTS_WEBHOOK_PAYLOAD_INVALID`.
  */
 export declare function parseWebhook(input: WebhookInput): WebhookNotification
+
+/** One page of product mappings. */
+export interface ProductMappingQueryInput {
+  shopId: string
+  status?: string
+  /** The last `plentyVariationId` of the previous page. */
+  afterVariationId?: number
+  limit: number
+}
+
+/** A PlentyONE variation ↔ TikTok product/SKU mapping. */
+export interface ProductMappingRecord {
+  shopId: string
+  plentyItemId: number
+  plentyVariationId: number
+  tiktokProductId?: string
+  tiktokSkuId?: string
+  sellerSku?: string
+  /** `pending`, `synced` or `error`. */
+  syncStatus: string
+  syncError?: string
+  lastSyncedAt?: number
+  auditStatus?: string
+  auditReasons: Array<string>
+  createdAt?: number
+  updatedAt?: number
+}
 
 /**
  * `GET /api/v2/token/refresh`. The old access token stops working. Rejects with
@@ -307,6 +447,12 @@ export interface ShopInput {
   refreshToken: string
   /** Absolute Unix seconds (0 = unknown). */
   refreshTokenExpireIn?: number
+}
+
+/** Which shop. */
+export interface ShopKeyInput {
+  appKey: string
+  shopId: string
 }
 
 /**
@@ -344,6 +490,52 @@ export interface SignWebhookInput {
   appKey: string
   appSecret: string
   rawBody: Buffer | Uint8Array | string
+}
+
+/** A shop's credentials, secrets opened. Never send this to a browser. */
+export interface StoredShop {
+  appKey: string
+  shopId: string
+  region: string
+  shopName?: string
+  sellerType?: string
+  shopCode?: string
+  cipher?: string
+  accessToken: string
+  /** Unix seconds. */
+  accessTokenExpiresAt: number
+  refreshToken: string
+  refreshTokenExpiresAt: number
+  grantedScopes: Array<string>
+  /** `connected` or `deauthorized`. */
+  status: string
+  /** Set by the store (ignored on upsert). */
+  createdAt?: number
+  updatedAt?: number
+}
+
+/** Progress of a running sync. */
+export interface SyncProgressInput {
+  phase: string
+  done: number
+  total?: number
+  errors: number
+}
+
+/** A sync run and its progress. */
+export interface SyncRunRecord {
+  id: number
+  shopId: string
+  kind: string
+  /** `running`, `succeeded` or `failed`. */
+  status: string
+  phase: string
+  done: number
+  total?: number
+  errors: number
+  startedAt: number
+  finishedAt?: number
+  summary?: any
 }
 
 /** Tokens of a shop authorization. */

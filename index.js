@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.OAuthStates = nativeBinding.OAuthStates
 module.exports.Sealer = nativeBinding.Sealer
 module.exports.TikTokShopClient = nativeBinding.TikTokShopClient
@@ -844,6 +845,7 @@ module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.exchangeAuthCode = nativeBinding.exchangeAuthCode
 module.exports.generateEncryptionKey = nativeBinding.generateEncryptionKey
 module.exports.getAuthorizedShops = nativeBinding.getAuthorizedShops
+module.exports.openStore = nativeBinding.openStore
 module.exports.operations = nativeBinding.operations
 module.exports.parseWebhook = nativeBinding.parseWebhook
 module.exports.refreshAccessToken = nativeBinding.refreshAccessToken

@@ -80,3 +80,15 @@ function page0(r: CallResult): string | undefined {
   return typeof r.data === 'object' ? undefined : undefined
 }
 export { useClient }
+
+// The durable store.
+import { openStore, type NativeStore, type StoredShop } from '../index.js'
+async function useStore(): Promise<StoredShop | null> {
+  const store: NativeStore = await openStore('sqlite:///tmp/x.db', 'key')
+  const isNew: boolean = await store.insertInbox({ notificationId: '1', shopId: '2', eventType: 1, payload: Buffer.from('{}') })
+  await store.finishSyncRun(1, 'succeeded', { isNew })
+  // @ts-expect-error a run finishes as succeeded or failed
+  await store.finishSyncRun(1, 'running', {})
+  return store.getShop({ appKey: 'k', shopId: '2' })
+}
+export { useStore }

@@ -83,7 +83,7 @@ pub struct CallOptions {
     pub idempotency_key: Option<String>,
 }
 
-/// The answer of a call (built with `JSON.parse`, see `to_call_result`).
+/// The answer of a call (`data` arrives through `JSON.parse`).
 #[allow(dead_code)] // declares the TypeScript shape
 #[napi(object)]
 pub struct CallResult {
@@ -91,7 +91,7 @@ pub struct CallResult {
     pub data: serde_json::Value,
 }
 
-/// One page of a search (built with `JSON.parse`, see `to_page_result`).
+/// One page of a search (`items` arrive through `JSON.parse`).
 #[allow(dead_code)] // declares the TypeScript shape
 #[napi(object)]
 pub struct PageResult {

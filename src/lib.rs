@@ -7,4 +7,5 @@ mod errors;
 mod oauth;
 mod protocol;
 mod secrets;
+mod store;
 mod webhook;
