@@ -508,3 +508,59 @@ fn configs_read_from_json_with_defaults() {
     assert!(!order.status.import_unpaid);
     assert_eq!(order.shipping_item_name, "Versandkosten");
 }
+
+#[test]
+fn a_variation_missing_an_attribute_is_reported() {
+    use tts_mapping::product::map_and_validate;
+    let mut variations: Vec<Variation> = read_json("product/organic_shirt_3_attributes.plenty.json");
+    variations[2]
+        .variation_attribute_values
+        .retain(|av| av.attribute_id != 3);
+    let mapped = map_and_validate(
+        &variations,
+        &product_config(),
+        &shirt_context(),
+        None,
+        WriteMode::Edit,
+    );
+    let found: Vec<(&str, &str)> = mapped
+        .problems
+        .iter()
+        .map(|p| (p.path.as_str(), p.code))
+        .collect();
+    assert_eq!(
+        found,
+        vec![("skus[2].sales_attributes", codes::SALES_ATTRIBUTES_INCONSISTENT)]
+    );
+}
+
+#[test]
+fn text_language_fallback_and_image_truncation_are_warnings() {
+    use tts_mapping::product::map_and_validate;
+    let mut variations: Vec<Variation> = read_json("product/mug_single_variation.plenty.json");
+    let v = &mut variations[0];
+    v.item.as_mut().unwrap().texts.retain(|t| t.lang == "en");
+    v.item.as_mut().unwrap().texts[0].name1 = Some("Coffee mug L – white, dishwasher safe".into());
+    let template = v.item_images[0].clone();
+    v.item_images = (0..12)
+        .map(|i| tts_plenty::model::ItemImage {
+            id: 900 + i,
+            position: i,
+            ..template.clone()
+        })
+        .collect();
+    v.stock[0].net_stock = Decimal::from(5);
+    let ctx = ProductContext {
+        image_uris: (900..912).map(|id| (id, format!("tos/{id}"))).collect(),
+        ..Default::default()
+    };
+    let mapped = map_and_validate(&variations, &product_config(), &ctx, None, WriteMode::Create);
+    assert_eq!(mapped.language.as_deref(), Some("en"));
+    assert_eq!(mapped.request.main_images.len(), 9);
+    let found: Vec<&str> = mapped.problems.iter().map(|p| p.code).collect();
+    assert_eq!(
+        found,
+        vec![codes::TEXT_LANGUAGE_FALLBACK, codes::MAIN_IMAGES_TRUNCATED]
+    );
+    assert!(!has_errors(&mapped.problems));
+}
