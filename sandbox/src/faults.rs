@@ -153,3 +153,87 @@ impl Default for Faults {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(kind: FaultKind) -> FaultRule {
+        FaultRule {
+            id: 0,
+            kind,
+            endpoint: None,
+            probability: None,
+            count: None,
+            status: None,
+            latency_ms: None,
+            hits: 0,
+        }
+    }
+
+    #[test]
+    fn count_is_used_up_and_the_rule_removed() {
+        let f = Faults::new();
+        f.add(FaultRule {
+            count: Some(2),
+            ..rule(FaultKind::Drop)
+        })
+        .unwrap();
+        assert!(f.plan("GET", "/a", "/a").terminal.is_some());
+        assert!(f.plan("GET", "/a", "/a").terminal.is_some());
+        assert!(f.plan("GET", "/a", "/a").terminal.is_none());
+        assert!(f.list().is_empty());
+    }
+
+    #[test]
+    fn endpoint_matching_and_probability_zero() {
+        let f = Faults::new();
+        f.add(FaultRule {
+            endpoint: Some("POST /x/{id}".into()),
+            ..rule(FaultKind::ServerError)
+        })
+        .unwrap();
+        f.add(FaultRule {
+            probability: Some(0.0),
+            ..rule(FaultKind::RateLimit)
+        })
+        .unwrap();
+        assert!(f.plan("GET", "/x/{id}", "/x/1").terminal.is_none());
+        assert_eq!(
+            f.plan("POST", "/x/{id}", "/x/1").terminal,
+            Some((FaultKind::ServerError, 503))
+        );
+        assert!(
+            f.add(FaultRule {
+                probability: Some(1.5),
+                ..rule(FaultKind::Drop)
+            })
+            .is_err()
+        );
+        assert!(
+            f.add(rule(FaultKind::Latency)).is_err(),
+            "latency needs latency_ms"
+        );
+    }
+
+    #[test]
+    fn latency_adds_up_and_combines_with_a_terminal_fault() {
+        let f = Faults::new();
+        f.add(FaultRule {
+            latency_ms: Some(10),
+            ..rule(FaultKind::Latency)
+        })
+        .unwrap();
+        f.add(FaultRule {
+            latency_ms: Some(5),
+            ..rule(FaultKind::Latency)
+        })
+        .unwrap();
+        f.add(rule(FaultKind::MalformedJson)).unwrap();
+        let p = f.plan("GET", "/a", "/a");
+        assert_eq!(
+            (p.latency_ms, p.terminal.map(|t| t.0)),
+            (15, Some(FaultKind::MalformedJson))
+        );
+    }
+}

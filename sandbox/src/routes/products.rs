@@ -399,3 +399,27 @@ pub fn recommend_category(req: &Req, _s: &mut State) -> ApiResult {
         .unwrap_or("600031");
     Ok(json!({ "leaf_category_id": leaf, "categories": catalog::category_chain(leaf) }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::multipart_parts;
+
+    #[test]
+    fn parses_fields_and_files() {
+        let body = b"--B\r\nContent-Disposition: form-data; name=\"use_case\"\r\n\r\nMAIN_IMAGE\r\n--B\r\nContent-Disposition: form-data; name=\"data\"; filename=\"x.png\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--B--\r\n";
+        let parts = multipart_parts("multipart/form-data; boundary=B", body).unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            (parts[0].0.as_str(), parts[0].2),
+            ("use_case", &b"MAIN_IMAGE"[..])
+        );
+        assert_eq!(
+            (parts[1].0.as_str(), parts[1].1.as_deref(), parts[1].2),
+            ("data", Some("x.png"), &b"\x89PNG"[..])
+        );
+        assert!(
+            multipart_parts("multipart/form-data", body).is_none(),
+            "no boundary"
+        );
+    }
+}

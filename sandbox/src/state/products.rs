@@ -634,3 +634,24 @@ pub fn image_size(b: &[u8]) -> Option<(u32, u32, &'static str)> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::image_size;
+
+    #[test]
+    fn reads_png_gif_and_jpeg_headers() {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&640u32.to_be_bytes());
+        png.extend_from_slice(&480u32.to_be_bytes());
+        assert_eq!(image_size(&png), Some((640, 480, "png")));
+        assert_eq!(image_size(b"GIF89a\x20\x03\x58\x02"), Some((800, 600, "gif")));
+        // SOI, an APP0 segment of length 4, then SOF0 with height 300 and width 400.
+        let jpeg = [
+            0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x01, 0x2C, 0x01,
+            0x90, 0x03,
+        ];
+        assert_eq!(image_size(&jpeg), Some((400, 300, "jpeg")));
+        assert_eq!(image_size(b"not an image"), None);
+    }
+}
