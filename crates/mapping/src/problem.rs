@@ -130,3 +130,33 @@ pub mod codes {
     pub const LINE_ITEM_CANCELLED: &str = "LINE_ITEM_CANCELLED";
     pub const STATUS_NOT_IMPORTABLE: &str = "STATUS_NOT_IMPORTABLE";
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tts_core::ErrorCode;
+
+    #[test]
+    fn blocking_problems_become_one_error_naming_the_first_path() {
+        let problems = vec![
+            Problem::warning("main_images", codes::MAIN_IMAGES_TRUNCATED, "12 images"),
+            Problem::error(
+                "skus[3].seller_sku",
+                codes::SELLER_SKU_HAS_SPACE,
+                "\"A 1\" contains a space",
+            ),
+            Problem::error("title", codes::TITLE_LENGTH, "300 characters"),
+        ];
+        assert!(has_errors(&problems));
+        let error = into_error(&problems).unwrap();
+        assert_eq!(error.code(), ErrorCode::InvalidArgument);
+        assert_eq!(error.field.as_deref(), Some("skus[3].seller_sku"));
+        assert!(error.message().contains("2 problem(s)"), "{}", error.message());
+        assert!(
+            error.message().contains("title [TITLE_LENGTH]"),
+            "{}",
+            error.message()
+        );
+        assert!(into_error(&problems[..1]).is_none());
+    }
+}
