@@ -412,6 +412,66 @@ describe('SDK', () => {
   })
 })
 
+describe('inbox processing', () => {
+  test('a registered handler gets each notification once; a failure is retried later, nothing is lost', async () => {
+    const inboxStore = new MemoryStore(new Sealer(key))
+    const server = await start(tiktokConfig({ store: inboxStore }))
+    try {
+      const runtime = require('tiktok-shop-plentyone/server').runtimeOf(server.config.integrations.tiktok.configuration)
+      const post = (id) => {
+        const raw = `{"type":1,"tts_notification_id":"${id}","shop_id":"7494049642642440001","timestamp":1718305585,"data":{"order_id":"o-${id}","order_status":"AWAITING_SHIPMENT","update_time":1718305585}}`
+        return fetch(`${server.url}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: raw }) }, body: raw })
+      }
+      // received while nothing processes them: they wait in the inbox
+      assert.equal((await post('9200000000000000001')).status, 200)
+      assert.equal((await post('9200000000000000002')).status, 200)
+      assert.equal(await inboxStore.countInboxPending(), 2)
+
+      const seen = []
+      let failOnce = true
+      runtime.registerInboxHandler(async (event) => {
+        seen.push(event.notificationId)
+        if (event.notificationId.endsWith('2') && failOnce) {
+          failOnce = false
+          throw Object.assign(new Error('PlentyONE answered 503'), { code: 'TTS_SERVICE_UNAVAILABLE' })
+        }
+        assert.equal(event.type, 1)
+        assert.equal(event.data.order_status, 'AWAITING_SHIPMENT')
+      })
+      await runtime.idle()
+      assert.equal((await inboxStore.getInbox('9200000000000000001')).outcome, 'done')
+      const failing = await inboxStore.getInbox('9200000000000000002')
+      assert.equal(failing.outcome, null)
+      assert.match(failing.lastError, /TTS_SERVICE_UNAVAILABLE: PlentyONE answered 503/)
+      // retried after its backoff (2 s after the first attempt)
+      const done = await waitUntil(async () => ((await inboxStore.getInbox('9200000000000000002')).outcome === 'done' ? true : undefined), 6000)
+      assert.ok(done)
+      assert.equal((await inboxStore.getInbox('9200000000000000002')).attempts, 2)
+      // a duplicate delivery of a processed notification is acknowledged and not processed again
+      assert.equal((await post('9200000000000000001')).status, 200)
+      await runtime.idle()
+      assert.deepEqual(seen.sort(), ['9200000000000000001', '9200000000000000002', '9200000000000000002'])
+      assert.equal(await inboxStore.countInboxPending(), 0)
+    } finally {
+      await server.close()
+    }
+  })
+
+  test('webhooks switched off: the receiver answers 404 and stores nothing', async () => {
+    const offStore = new MemoryStore(new Sealer(key))
+    const server = await start(tiktokConfig({ store: offStore, enableWebhooks: 'false' }))
+    try {
+      const raw = '{"type":1,"tts_notification_id":"1","shop_id":"1","timestamp":1,"data":{}}'
+      const res = await getJson(`${server.url}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: raw }) }, body: raw })
+      assert.equal(res.status, 404)
+      assert.equal(res.body.code, 'TTS_WEBHOOKS_DISABLED')
+      assert.equal(await offStore.countInboxPending(), 0)
+    } finally {
+      await server.close()
+    }
+  })
+})
+
 describe('durable storage', { skip: typeof addon.openStore === 'function' ? false : 'this build of the addon has no openStore() binding yet' }, () => {
   test('after a restart on the same SQLite file the shop is still connected, usable, and the inbox kept', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tts-alokai-'))

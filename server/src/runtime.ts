@@ -20,7 +20,7 @@ import {
 import { publicConfig, resolveConfig, type ResolvedConfig, type TikTokIntegrationConfig } from './config.js'
 import { describe, TikTokShopError } from './errors.js'
 import { openStore } from './store-factory.js'
-import type { MappingSyncStatus, OrderMapping, ProductMapping, ShopCredentials, SyncRun, TikTokStore } from './store.js'
+import type { InboxMessage, MappingSyncStatus, OrderMapping, ProductMapping, ShopCredentials, SyncRun, TikTokStore } from './store.js'
 
 /** The part of Alokai's logger (`@vue-storefront/logger` `LoggerInterface`) this layer uses. */
 export interface Logger {
@@ -93,6 +93,21 @@ export type SyncEngine = (ctx: {
   progress: (p: { phase: string; done: number; total: number | null; errors: number }) => Promise<void>
 }) => Promise<unknown>
 
+/** A webhook as the inbox consumer sees it (the bytes were verified on receipt). */
+export interface InboxEvent {
+  notificationId: string
+  shopId: string
+  /** TikTok's topic number (1 = order status change, …). */
+  type: number
+  timestamp: number
+  data: unknown
+}
+
+export type InboxHandler = (event: InboxEvent, message: InboxMessage) => Promise<void>
+
+export const INBOX_MAX_ATTEMPTS = 5
+export const INBOX_LEASE_MS = 60_000
+
 export const ENGINES_NOTE =
   'Sync engines are not installed in this build (issue 7): triggered runs are recorded as queued and start when an engine for their kind is registered.'
 
@@ -120,6 +135,8 @@ export class TikTokRuntime {
   readonly engines = new Map<string, SyncEngine>()
   private timer: NodeJS.Timeout | undefined
   private ticking: Promise<void> | undefined
+  private kickAgain = false
+  private inboxHandler: InboxHandler | undefined
   private closed = false
 
   private constructor(
@@ -433,11 +450,22 @@ export class TikTokRuntime {
     }
   }
 
-  // ---- scheduler (placeholder until the sync engines exist) ----
+  // ---- scheduler and inbox worker (placeholders until the sync engines exist) ----
 
   /** Installs the engine for a sync kind; queued runs of that kind start on the next tick. */
   registerEngine(kind: SyncKind, engine: SyncEngine): void {
     this.engines.set(kind, engine)
+    this.kick()
+  }
+
+  /**
+   * Installs the consumer of the webhook inbox. Messages are claimed with a lease, handed over one by one
+   * and completed when the handler resolves; a rejection is retried with backoff (up to
+   * `INBOX_MAX_ATTEMPTS` attempts, then given up with the error kept). At least once: handlers must be
+   * idempotent (TikTok also delivers the same notification more than once).
+   */
+  registerInboxHandler(handler: InboxHandler): void {
+    this.inboxHandler = handler
     this.kick()
   }
 
@@ -446,15 +474,32 @@ export class TikTokRuntime {
     this.timer.unref()
   }
 
-  /** Runs queued runs that have an engine. Never throws; one tick at a time. */
+  /** Runs queued runs that have an engine and drains the inbox. Never throws; one tick at a time. */
   kick(): void {
-    if (this.closed || this.ticking || this.engines.size === 0) return
+    if (this.closed || (this.engines.size === 0 && !this.inboxHandler)) return
+    if (this.ticking) {
+      this.kickAgain = true
+      return
+    }
     this.ticking = this.tick()
       .catch((e) => this.logger.error('TikTok Shop scheduler tick failed', { tiktok: describe(e) }))
-      .finally(() => (this.ticking = undefined))
+      .finally(() => {
+        this.ticking = undefined
+        if (this.kickAgain) {
+          this.kickAgain = false
+          this.kick()
+        }
+      })
+  }
+
+  /** Resolves when the current tick (if any) and any tick it asked for are over. For tests and shutdown. */
+  async idle(): Promise<void> {
+    while (this.ticking) await this.ticking
   }
 
   private async tick(): Promise<void> {
+    if (this.inboxHandler) await this.drainInbox(this.inboxHandler)
+    if (this.engines.size === 0) return
     for (const shop of await this.store.listShops(this.config.appKey)) {
       if (shop.status !== 'connected') continue
       for (const run of await this.store.listSyncRuns(shop.shopId, null, 50)) {
@@ -467,6 +512,38 @@ export class TikTokRuntime {
         } catch (e) {
           this.logger.error('TikTok Shop sync run failed', { tiktok: { shopId: shop.shopId, kind: run.kind, runId: run.id, ...describe(e) } })
           await this.store.finishSyncRun(run.id, 'failed', { error: describe(e) })
+        }
+      }
+    }
+  }
+
+  private async drainInbox(handler: InboxHandler): Promise<void> {
+    const owner = `tiktok-${this.id}`
+    for (;;) {
+      if (this.closed) return
+      const batch = await this.store.claimInbox(owner, 50, INBOX_LEASE_MS)
+      if (batch.length === 0) return
+      for (const message of batch) {
+        let event: InboxEvent
+        try {
+          const body = JSON.parse(message.payload.toString('utf8')) as { type: number; tts_notification_id: string; shop_id: string; timestamp: number; data: unknown }
+          event = { notificationId: body.tts_notification_id, shopId: body.shop_id, type: body.type, timestamp: body.timestamp, data: body.data }
+        } catch {
+          await this.store.failInbox(message.notificationId, owner, 'payload is not JSON', null)
+          continue
+        }
+        try {
+          await handler(event, message)
+          await this.store.completeInbox(message.notificationId, owner)
+        } catch (e) {
+          const { code, message: text } = describe(e)
+          const giveUp = message.attempts >= INBOX_MAX_ATTEMPTS
+          const retryAfterMs = giveUp ? null : Math.min(2 ** message.attempts * 1000, 10 * 60_000)
+          await this.store.failInbox(message.notificationId, owner, `${code}: ${text}`, retryAfterMs)
+          this.logger[giveUp ? 'error' : 'warning'](giveUp ? 'TikTok Shop webhook given up after repeated failures' : 'TikTok Shop webhook processing failed; will retry', {
+            tiktok: { notificationId: message.notificationId, shopId: message.shopId, attempts: message.attempts, code, message: text, retryAfterMs },
+          })
+          if (retryAfterMs !== null) setTimeout(() => this.kick(), retryAfterMs + 10).unref()
         }
       }
     }
@@ -485,7 +562,7 @@ export class TikTokRuntime {
     if (this.closed) return
     this.closed = true
     if (this.timer) clearInterval(this.timer)
-    await this.ticking
+    await this.idle()
     await this.store.close()
   }
 }
