@@ -128,7 +128,6 @@ pub mod codes {
     pub const CURRENCY_MISSING: &str = "CURRENCY_MISSING";
     pub const LINE_ITEMS_MISSING: &str = "LINE_ITEMS_MISSING";
     pub const LINE_ITEM_CANCELLED: &str = "LINE_ITEM_CANCELLED";
-    pub const STATUS_NOT_IMPORTABLE: &str = "STATUS_NOT_IMPORTABLE";
 }
 
 #[cfg(test)]
