@@ -64,6 +64,12 @@ pub mod lenient {
         })
     }
 
+    /// A non-negative count given as a number or a numeric string; negatives become 0, values above
+    /// `u32::MAX` saturate.
+    pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        Ok(opt_int(d)?.unwrap_or(0).clamp(0, u32::MAX as i64) as u32)
+    }
+
     /// A boolean given as `true`/`false`, `0`/`1` or their string forms.
     pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
         Ok(match Option::<Value>::deserialize(d)? {

@@ -168,6 +168,7 @@ pub struct Inventory {
     #[serde(deserialize_with = "lenient::string")]
     pub warehouse_id: String,
     /// 0..=99,999 (create wants ≥ 1).
+    #[serde(deserialize_with = "lenient::count")]
     pub quantity: u32,
 }
 
@@ -377,6 +378,24 @@ mod tests {
         assert_eq!(a.attributes[0].id, "100392");
         assert!(a.attributes[0].required() && a.attributes[1].required() && !a.attributes[2].required());
         assert_eq!(a.attributes[2].kind, AttributeKind::SalesProperty);
+    }
+
+    #[test]
+    fn inventory_quantity_accepts_strings_and_clamps_negatives() {
+        let inv: Vec<Inventory> = serde_json::from_value(json!([
+            {"warehouse_id": 7300000000000000001u64, "quantity": "12"},
+            {"warehouse_id": "W", "quantity": -3},
+            {"warehouse_id": "W"}
+        ]))
+        .unwrap();
+        assert_eq!(
+            inv[0],
+            Inventory {
+                warehouse_id: "7300000000000000001".into(),
+                quantity: 12
+            }
+        );
+        assert_eq!((inv[1].quantity, inv[2].quantity), (0, 0));
     }
 
     #[test]
