@@ -241,21 +241,64 @@ async function main() {
   const ours = seen.filter((o) => orderIds.includes(o.id))
   say(`orders.search through the client: ${seen.length} orders in the shop, ${ours.length}/${orderIds.length} demo orders: ${ours.map((o) => `${o.id}=${o.status}`).join(', ')}`)
 
-  // 7. queue a sync (the engines arrive with issue 7: runs are recorded as queued)
+  // 7. sync. The real engines arrive with issue 7; until then a queued run just waits. To show the
+  //    contract end to end, the demo plugs in two small READ-ONLY stand-ins (they create nothing in PlentyONE):
+  //    an "orders" engine that records every TikTok order as a pending order mapping, and an inbox consumer
+  //    that applies ORDER_STATUS_CHANGE webhooks to those mappings.
   const triggered = await sdk.tiktok.triggerSync({ shopId: shop.shopId })
-  const status = await sdk.tiktok.getSyncStatus()
   say(`sdk.tiktok.triggerSync(): ${triggered.runs.length} runs queued (${triggered.runs.map((r) => r.kind).join(', ')}). ${triggered.note}`)
+  const pendingMapping = (shopId, id, status, updateTime) => ({ shopId, tiktokOrderId: id, plentyOrderId: null, tiktokStatus: status, tiktokUpdateTime: updateTime ?? null, syncStatus: 'pending', syncError: null, lastSyncedAt: null })
+  say('registering the demo stand-ins: an "orders" engine and an inbox consumer (read-only: no PlentyONE order is created)')
+  runtime.registerEngine('orders', async ({ runtime: rt, shopId, progress }) => {
+    let seen = 0
+    let added = 0
+    for await (const o of paginate(rt.client, shopId, 'orders.search', { body: {} }, 50)) {
+      seen++
+      if (await rt.store.insertOrderMappingIfAbsent(pendingMapping(shopId, o.id, o.status, o.update_time))) added++
+      await progress({ phase: 'reading TikTok orders', done: seen, total: null, errors: 0 })
+    }
+    return { ordersSeen: seen, mappingsAdded: added, engine: 'demo (read-only)' }
+  })
+  runtime.registerInboxHandler(async (event) => {
+    if (event.type !== 1) return // only order status changes matter to this stand-in
+    const { order_id: id, order_status: status, update_time: updateTime } = event.data
+    const m = pendingMapping(event.shopId, id, status, updateTime)
+    if (!(await runtime.store.insertOrderMappingIfAbsent(m))) {
+      const [current] = await runtime.store.listOrderMappings({ shopId: event.shopId, afterTiktokOrderId: String(BigInt(id) - 1n), limit: 1 })
+      // webhooks can arrive out of order: apply only newer versions
+      if (current?.tiktokOrderId === id && (current.tiktokUpdateTime ?? 0) <= (updateTime ?? 0)) await runtime.store.updateOrderMapping({ ...current, tiktokStatus: status, tiktokUpdateTime: updateTime ?? null })
+    }
+  })
+  const run = await waitFor('the orders run', async () => {
+    const st = await sdk.tiktok.getSyncStatus()
+    const r = st.shops.find((x) => x.shopId === shop.shopId)?.runs.find((x) => x.kind === 'orders')
+    return r && r.state !== 'queued' && r.state !== 'running' && st.inbox.pending === 0 ? r : undefined
+  })
+  say(`sync run #${run.id} (orders) ${run.state}: ${JSON.stringify(run.summary)}`)
+  const mapped = await sdk.tiktok.listOrderMappings({ shopId: shop.shopId })
+  say(`sdk.tiktok.listOrderMappings(): ${mapped.mappings.map((m) => `${m.tiktokOrderId}=${m.tiktokStatus}/${m.syncStatus}`).join(', ')}`)
+  const status = await sdk.tiktok.getSyncStatus()
 
   console.log('')
   console.log('Summary')
   console.log(`  shops connected      ${connection.shops.filter((s) => s.status === 'connected').length} (${connection.shops.map((s) => s.name).join(', ')})`)
   console.log(`  webhooks             received ${status.webhooks.received}, verified and stored ${status.webhooks.accepted}, duplicates ${status.webhooks.duplicates}, refused ${status.webhooks.rejected}; inbox pending ${status.inbox.pending}`)
   console.log(`  orders via client    ${ours.length} of ${orderIds.length} demo orders (${seen.length} in the shop)`)
-  console.log(`  sync runs            ${status.shops.flatMap((s) => s.runs).filter((r) => r.state === 'queued').length} queued, engines installed: ${status.engines.length ? status.engines.join(', ') : 'none yet'}`)
+  const runs = status.shops.flatMap((s) => s.runs)
+  console.log(`  sync runs            ${runs.filter((r) => r.state === 'succeeded').length} succeeded (${runs.filter((r) => r.state === 'succeeded').map((r) => r.kind).join(', ')}, demo engine), ${runs.filter((r) => r.state === 'queued').length} queued for engines not installed yet (issue 7)`)
+  console.log(`  order mappings       ${mapped.mappings.length} pending (PlentyONE orders are created by the order sync, issue 7)`)
   console.log(`  storage              ${runtime.store.backend}${runtime.store.durable ? '' : ' (in memory for now)'}`)
   console.log('')
 
-  const ok = connection.connected && inInbox.length === acknowledged.length && acknowledged.length === deliveries.length && forged.status === 401 && ours.length === orderIds.length
+  const ok =
+    connection.connected &&
+    inInbox.length === acknowledged.length &&
+    acknowledged.length === deliveries.length &&
+    forged.status === 401 &&
+    ours.length === orderIds.length &&
+    run.state === 'succeeded' &&
+    status.inbox.pending === 0 &&
+    orderIds.every((id) => mapped.mappings.some((m) => m.tiktokOrderId === id && m.tiktokStatus === 'AWAITING_SHIPMENT'))
   if (!ok) fail('the demo did not complete as expected (see above)')
 
   if (keepRunning) {
