@@ -472,6 +472,36 @@ describe('inbox processing', () => {
   })
 })
 
+describe('scheduler', () => {
+  test('every TIKTOK_SHOP_SYNC_INTERVAL a run is queued per (shop, kind with an engine) and run by that engine', async () => {
+    const schedStore = new MemoryStore(new Sealer(key))
+    await schedStore.upsertShop({ appKey: info.app_key, shopId: 'sched-shop', region: 'DE', shopName: 'Sched', sellerType: 'LOCAL', shopCode: 'S1', cipher: 'ROW_x', accessToken: 'TTP_a', accessTokenExpiresAt: 4_000_000_000, refreshToken: 'TTP_r', refreshTokenExpiresAt: 4_000_000_000, grantedScopes: [], status: 'connected' })
+    const server = await start(tiktokConfig({ store: schedStore, syncInterval: 1000 }))
+    try {
+      const runtime = require('tiktok-shop-plentyone/server').runtimeOf(server.config.integrations.tiktok.configuration)
+      assert.deepEqual((await runtime.connection()).shops.map((s) => s.shopId), ['sched-shop'], 'stored shops are loaded at start')
+      const calls = []
+      runtime.registerEngine('inventory', async ({ shopId, run, progress }) => {
+        calls.push(shopId)
+        await progress({ phase: 'pushing stock', done: 1, total: 1, errors: 0 })
+        return { run: run.id, pushed: 1 }
+      })
+      const runs = await waitUntil(async () => {
+        const r = await schedStore.listSyncRuns('sched-shop', null, 10)
+        return r.some((x) => x.status === 'succeeded') ? r : undefined
+      }, 4000)
+      assert.deepEqual([...new Set(runs.map((r) => r.kind))], ['inventory'], 'only kinds with an engine are scheduled')
+      const done = runs.find((r) => r.status === 'succeeded')
+      assert.deepEqual(done.summary, { run: done.id, pushed: 1 })
+      assert.equal(done.done, 1)
+      assert.deepEqual(calls, ['sched-shop'])
+    } finally {
+      await server.close()
+      await require('tiktok-shop-plentyone/server').runtimeOf(server.config.integrations.tiktok.configuration).close()
+    }
+  })
+})
+
 describe('durable storage', { skip: typeof addon.openStore === 'function' ? false : 'this build of the addon has no openStore() binding yet' }, () => {
   test('after a restart on the same SQLite file the shop is still connected, usable, and the inbox kept', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tts-alokai-'))

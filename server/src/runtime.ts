@@ -469,9 +469,29 @@ export class TikTokRuntime {
     this.kick()
   }
 
+  /** Every `syncIntervalMs`: queue a reconciliation run per (connected shop, kind with an engine), then run. */
   private startScheduler(): void {
-    this.timer = setInterval(() => this.kick(), this.config.syncIntervalMs)
+    this.timer = setInterval(() => {
+      this.queueReconciliation()
+        .catch((e) => this.logger.error('TikTok Shop could not queue the scheduled sync', { tiktok: describe(e) }))
+        .finally(() => this.kick())
+    }, this.config.syncIntervalMs)
     this.timer.unref()
+  }
+
+  /** Queues one run per (connected shop, kind with an engine) unless one is already queued or running. */
+  async queueReconciliation(): Promise<SyncRunView[]> {
+    const queued: SyncRunView[] = []
+    if (this.closed || this.engines.size === 0) return queued
+    for (const shop of await this.store.listShops(this.config.appKey)) {
+      if (shop.status !== 'connected') continue
+      for (const kind of this.engines.keys()) {
+        const [last] = await this.store.listSyncRuns(shop.shopId, kind, 1)
+        if (last && last.status === 'running') continue
+        queued.push(TikTokRuntime.view(await this.store.startSyncRun(shop.shopId, kind, 'queued')))
+      }
+    }
+    return queued
   }
 
   /** Runs queued runs that have an engine and drains the inbox. Never throws; one tick at a time. */
