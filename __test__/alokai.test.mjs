@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import * as addon from 'tiktok-shop-plentyone'
-import { httpStatusFor, MemoryStore, resolveConfig, RAW_BODY_MISSING_MESSAGE, shopSecretAad } from 'tiktok-shop-plentyone/server'
+import { httpStatusFor, MemoryStore, resolveConfig, RAW_BODY_MISSING_MESSAGE, shopSecretAad, tiktokRawBody } from 'tiktok-shop-plentyone/server'
 
 import { countFor, startSandbox } from '../scripts/sandbox.mjs'
 
@@ -466,6 +466,50 @@ describe('inbox processing', () => {
       assert.equal(res.status, 404)
       assert.equal(res.body.code, 'TTS_WEBHOOKS_DISABLED')
       assert.equal(await offStore.countInboxPending(), 0)
+    } finally {
+      await server.close()
+    }
+  })
+})
+
+describe('failures', () => {
+  test('the verify hook keeps bytes for the webhook path only', () => {
+    const buf = Buffer.from('{}')
+    for (const [url, kept] of [['/api/tiktok/webhooks', true], ['/api/tiktok/webhooks/?x=1', true], ['/tiktok/getConnection', false], ['/plentysystems/getCart', false], ['/api/tiktok/webhooksX', false]]) {
+      const req = { originalUrl: url }
+      tiktokRawBody(req, {}, buf)
+      assert.equal(req.tiktokRawBody === buf, kept, url)
+    }
+  })
+
+  test('a failing store: webhook answered 500 (TikTok delivers again), SDK gets 500 with code and message', async () => {
+    const inner = new MemoryStore(new Sealer(key))
+    const broken = new Proxy(inner, {
+      get(target, prop) {
+        if (prop === 'insertInbox' || prop === 'listShops') return async () => { throw Object.assign(new Error('database is locked (SQLITE_BUSY)'), { code: 'TTS_STORE' }) }
+        const v = Reflect.get(target, prop)
+        return typeof v === 'function' ? v.bind(target) : v
+      },
+    })
+    // listShops fails at start too: init must fail loudly, so start without it first
+    await assert.rejects(start(tiktokConfig({ store: broken })), /database is locked/)
+    let failListShops = false
+    const flaky = new Proxy(inner, {
+      get(target, prop) {
+        if (prop === 'insertInbox' || (prop === 'listShops' && failListShops)) return async () => { throw Object.assign(new Error('database is locked (SQLITE_BUSY)'), { code: 'TTS_STORE' }) }
+        const v = Reflect.get(target, prop)
+        return typeof v === 'function' ? v.bind(target) : v
+      },
+    })
+    const server = await start(tiktokConfig({ store: flaky }))
+    try {
+      failListShops = true
+      const raw = '{"type":1,"tts_notification_id":"9300000000000000001","shop_id":"1","timestamp":1,"data":{}}'
+      const hook = await getJson(`${server.url}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: raw }) }, body: raw })
+      assert.equal(hook.status, 500)
+      assert.equal(hook.body.code, 'TTS_STORE')
+      const s = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${server.url}/tiktok` }) })
+      await assert.rejects(s.tiktok.getConnection(), (err) => isSpecificSdkHttpError(err, { statusCode: 500 }) && /database is locked/.test(err.message))
     } finally {
       await server.close()
     }
