@@ -185,7 +185,7 @@ pub const OPS: &[Op] = &[
     op!("POST", "/product/202309/categories/recommend", true, PROD_R, products::recommend_category),
     op!("GET", "/product/202309/brands", true, PROD_R, products::brands),
     op!("POST", "/product/202309/brands", false, PROD_W, products::create_brand),
-    op!("POST", "/order/202309/orders/search", true, ORDER, orders::search),
+    op!("POST", "/order/202309/orders/search", true, ORDER, orders::search, raw = orders::search_raw),
     op!("GET", "/order/202309/orders", true, ORDER, orders::detail, raw = orders::detail_raw),
     op!("POST", "/fulfillment/202309/packages/search", true, FULFIL, orders::package_search),
     op!("GET", "/fulfillment/202309/packages/{package_id}", true, FULFIL, orders::package_detail),

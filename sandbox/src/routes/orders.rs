@@ -7,7 +7,8 @@ use crate::envelope::{ApiError, ApiResult};
 use crate::state::State;
 use crate::state::orders::{Order, STATUSES};
 
-pub fn search(req: &Req, s: &mut State) -> ApiResult {
+/// The filtered, sorted page of order ids plus `next_page_token` and `total_count`.
+fn search_page(req: &Req, s: &State) -> Result<(Vec<String>, String, usize), ApiError> {
     let size = req.page_size(1, 100, Some(20))?;
     let body = req.json()?;
     let desc = sort_desc(req)?;
@@ -26,6 +27,7 @@ pub fn search(req: &Req, s: &mut State) -> ApiResult {
     {
         return Err(ApiError::bad_request(format!("Unknown order_status {st:?}.")));
     }
+    let buyer = body["buyer_user_id"].as_str();
     let mut list: Vec<&Order> = s
         .orders
         .values()
@@ -34,24 +36,53 @@ pub fn search(req: &Req, s: &mut State) -> ApiResult {
         .filter(|o| {
             in_window(&body, "create_time", o.create_time) && in_window(&body, "update_time", o.update_time)
         })
-        .filter(|o| body["buyer_user_id"].as_str().is_none_or(|b| o.user_id == b))
+        .filter(|o| buyer.is_none_or(|b| o.user_id == b))
         .collect();
-    list.sort_by(|a, b| {
-        let k = |o: &Order| {
-            (
-                if by_update { o.update_time } else { o.create_time },
-                o.id.clone(),
-            )
-        };
-        if desc { k(b).cmp(&k(a)) } else { k(a).cmp(&k(b)) }
+    // Ids are decimal strings: compare by length first so "10" sorts after "9".
+    fn key(o: &Order, by_update: bool) -> (i64, usize, &str) {
+        (
+            if by_update { o.update_time } else { o.create_time },
+            o.id.len(),
+            o.id.as_str(),
+        )
+    }
+    list.sort_unstable_by(|a, b| {
+        if desc {
+            key(b, by_update).cmp(&key(a, by_update))
+        } else {
+            key(a, by_update).cmp(&key(b, by_update))
+        }
     });
     let ids: Vec<String> = list.iter().map(|o| o.id.clone()).collect();
-    let (page, next, total) = paginate(&ids, size, req.q("page_token"))?;
+    paginate(&ids, size, req.q("page_token"))
+}
+
+pub fn search(req: &Req, s: &mut State) -> ApiResult {
+    let (page, next, total) = search_page(req, s)?;
     let orders: Vec<Value> = page
         .iter()
         .map(|id| s.orders[id].to_json(&s.packages, false))
         .collect();
     Ok(json!({ "orders": orders, "next_page_token": next, "total_count": total }))
+}
+
+/// Same as `search`, with the orders from the per-order JSON cache.
+pub fn search_raw(req: &Req, s: &mut State) -> Result<String, ApiError> {
+    let (page, next, total) = search_page(req, s)?;
+    let mut out = String::from("{\"orders\":[");
+    for (i, id) in page.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if let Some(j) = s.order_json_cached(id, req.shop()) {
+            out.push_str(&j);
+        }
+    }
+    out.push_str(&format!(
+        "],\"next_page_token\":{},\"total_count\":{total}}}",
+        json!(next)
+    ));
+    Ok(out)
 }
 
 fn detail_ids<'r>(req: &'r Req) -> Result<Vec<&'r str>, ApiError> {
