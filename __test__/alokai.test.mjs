@@ -493,8 +493,10 @@ describe('failures', () => {
     })
     // listShops fails at start too: init must fail loudly, so start without it first
     await assert.rejects(start(tiktokConfig({ store: broken })), /database is locked/)
+    await assert.rejects(inner.listShops(), { code: 'TTS_STORE' }, 'a failed start closes the store it opened')
+    const inner2 = new MemoryStore(new Sealer(key))
     let failListShops = false
-    const flaky = new Proxy(inner, {
+    const flaky = new Proxy(inner2, {
       get(target, prop) {
         if (prop === 'insertInbox' || (prop === 'listShops' && failListShops)) return async () => { throw Object.assign(new Error('database is locked (SQLITE_BUSY)'), { code: 'TTS_STORE' }) }
         const v = Reflect.get(target, prop)

@@ -174,7 +174,12 @@ export class TikTokRuntime {
       (event) => runtime?.onClientEvent(event),
     )
     runtime = new TikTokRuntime(config, logger, sealer, states, opened.store, client)
-    await runtime.loadShops()
+    try {
+      await runtime.loadShops()
+    } catch (e) {
+      await opened.store.close().catch(() => undefined)
+      throw e
+    }
     runtime.startScheduler()
     if (config.adminToken === undefined) {
       logger.warning(
