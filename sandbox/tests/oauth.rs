@@ -206,3 +206,28 @@ async fn approve_page_then_decision() {
         "{loc}"
     );
 }
+
+#[tokio::test]
+async fn short_access_token_lifetime_makes_tokens_expire() {
+    let mut sb = start().await;
+    sb.control("PUT", "/settings", json!({ "access_token_ttl_secs": 1 }))
+        .await;
+    let (code, _) = authorize(&sb, "ttl").await;
+    let t = token_get(&sb, &code).await["data"].clone();
+    assert!(t["access_token_expire_in"].as_i64().unwrap() <= now() + 1);
+    sb.token = t["access_token"].as_str().unwrap().into();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let r = sb.call("GET", "/authorization/202309/shops", &[], None).await;
+    assert_eq!((r.status, r.code()), (401, 105002), "{}", r.json);
+    // Refreshing brings it back.
+    sb.control("PUT", "/settings", json!({ "access_token_ttl_secs": 3600 }))
+        .await;
+    let r2 = refresh(&sb, t["refresh_token"].as_str().unwrap()).await;
+    sb.token = r2["data"]["access_token"].as_str().unwrap().into();
+    assert_eq!(
+        sb.call("GET", "/authorization/202309/shops", &[], None)
+            .await
+            .code(),
+        0
+    );
+}

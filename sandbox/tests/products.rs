@@ -309,3 +309,76 @@ async fn validation_rules() {
         0
     );
 }
+
+#[tokio::test]
+async fn deactivate_activate_recover_emit_status_webhooks() {
+    let sb = start().await;
+    let rx = receiver().await;
+    sb.control("PUT", "/webhooks", json!({ "default_url": rx.url }))
+        .await;
+    let seeded = sb
+        .control(
+            "POST",
+            "/seed",
+            json!({ "products": [{ "shop_id": LOCAL_SHOP, "title": "Seeded pan", "category_id": "600031",
+            "skus": [{ "seller_sku": "SP-1", "price": { "amount": "9.99", "currency": "USD" } }] }] }),
+        )
+        .await;
+    let pid = seeded["products"][0]["product_id"].as_str().unwrap().to_string();
+    for (path, status) in [("deactivate", "SELLER_DEACTIVATED"), ("activate", "ACTIVATE")] {
+        let d = sb
+            .ok(
+                "POST",
+                &format!("/product/202309/products/{path}"),
+                &[],
+                Some(json!({ "product_ids": [pid] })),
+            )
+            .await;
+        assert!(d["errors"].as_array().unwrap().is_empty(), "{d}");
+        assert_eq!(
+            sb.ok("GET", &format!("/product/202309/products/{pid}"), &[], None)
+                .await["status"],
+            status
+        );
+    }
+    sb.ok(
+        "DELETE",
+        "/product/202309/products",
+        &[],
+        Some(json!({ "product_ids": [pid] })),
+    )
+    .await;
+    let d = sb
+        .ok(
+            "POST",
+            "/product/202309/products/activate",
+            &[],
+            Some(json!({ "product_ids": [pid, "1"] })),
+        )
+        .await;
+    assert_eq!(
+        d["errors"].as_array().unwrap().len(),
+        2,
+        "deleted and unknown products cannot be activated: {d}"
+    );
+    sb.ok(
+        "POST",
+        "/product/202309/products/recover",
+        &[],
+        Some(json!({ "product_ids": [pid] })),
+    )
+    .await;
+    let got = rx
+        .wait_for(5, "4 status webhooks", |b| {
+            b.iter().filter(|x| x["type"] == 5).count() >= 4
+        })
+        .await;
+    let statuses: Vec<_> = got
+        .iter()
+        .filter(|x| x["type"] == 5)
+        .map(|x| x["data"]["status"].as_str().unwrap().to_string())
+        .collect();
+    for s in ["SELLER_DEACTIVATED", "ACTIVATE", "DELETED"] {
+        assert!(statuses.iter().any(|x| x == s), "{s} in {statuses:?}");
+    }
+}
