@@ -83,6 +83,7 @@ pub struct VariationSalesPrice {
     pub variation_id: i64,
     #[serde(deserialize_with = "id::de")]
     pub sales_price_id: i64,
+    #[serde(deserialize_with = "decimal_number::deserialize")]
     pub price: Decimal,
     pub lowest_price: Option<Decimal>,
     pub updated_at: Option<String>,
@@ -118,6 +119,7 @@ pub struct ItemImage {
     pub id: i64,
     #[serde(deserialize_with = "id::de")]
     pub item_id: i64,
+    #[serde(deserialize_with = "id::de")]
     pub position: i64,
     pub url: Option<String>,
     pub url_middle: Option<String>,
@@ -228,9 +230,12 @@ pub struct VariationStock {
     #[serde(deserialize_with = "id::de_opt")]
     pub variation_id: Option<i64>,
     #[serde(alias = "stockPhysical")]
+    #[serde(deserialize_with = "decimal_number::deserialize")]
     pub physical_stock: Decimal,
+    #[serde(deserialize_with = "decimal_number::deserialize")]
     pub reserved_stock: Decimal,
     #[serde(alias = "stockNet")]
+    #[serde(deserialize_with = "decimal_number::deserialize")]
     pub net_stock: Decimal,
     pub reserved_listing: Option<Decimal>,
     pub reserved_bundles: Option<Decimal>,
@@ -259,8 +264,11 @@ pub struct ItemText {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Page<T> {
+    #[serde(deserialize_with = "id::de")]
     pub page: i64,
+    #[serde(deserialize_with = "id::de")]
     pub totals_count: i64,
+    #[serde(deserialize_with = "lenient_bool")]
     pub is_last_page: bool,
     pub last_page_number: Option<i64>,
     pub entries: Vec<T>,
@@ -603,6 +611,20 @@ pub mod decimal_number {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn nulls_in_read_models_become_defaults() {
+        let v: Variation = serde_json::from_value(json!({
+            "id": 1, "itemId": 2, "isMain": null, "position": null,
+            "variationSalesPrices": [{"variationId": 1, "salesPriceId": 1, "price": null}],
+            "itemImages": [{"id": 5, "position": null, "url": null}],
+            "stock": [{"warehouseId": 1, "netStock": null, "physicalStock": "7", "reservedStock": null}]
+        }))
+        .unwrap();
+        assert_eq!(v.variation_sales_prices[0].price, Decimal::ZERO);
+        assert_eq!(v.item_images[0].position, 0);
+        assert_eq!(v.stock[0].physical_stock, Decimal::from(7));
+    }
 
     #[test]
     fn variation_reads_numbers_strings_and_unknown_fields() {
