@@ -1,0 +1,552 @@
+//! Pacing by plentymarkets' rate-limit headers (spec C.2), as pure bookkeeping.
+//!
+//! Every response carries, per period, `X-Plenty-Global-Short-Period-{Limit,Calls-Left,Decay}`,
+//! `X-Plenty-Global-Long-Period-*` and, for throttled routes, `X-Plenty-Route-*`. Reads (GET) and writes
+//! (everything else) are counted apart, so each (period, class) and each route has its own [`Budget`].
+//!
+//! A budget never lets us exceed the server's count: requests in flight are charged against the last
+//! `Calls-Left` seen (they may or may not have been counted yet — assuming "not yet" errs on the safe
+//! side), and when nothing is left we wait until the window resets (`Decay`, plus a margin). Responses
+//! are attributed to a window by the reset time they imply (`now + Decay`), so a late answer from the
+//! previous window never refills or drains the current one. Before the first answer of a budget we
+//! know nothing, so only one request of that budget is in flight.
+//!
+//! The async waiting around this lives in [`super::pacer`]; everything here takes `now` explicitly.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use reqwest::header::HeaderMap;
+
+/// Reads (`GET`, `HEAD`) and writes have separate budgets on plentymarkets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Class {
+    Read,
+    Write,
+}
+
+impl Class {
+    pub fn of(method: &reqwest::Method) -> Class {
+        if method == reqwest::Method::GET || method == reqwest::Method::HEAD {
+            Class::Read
+        } else {
+            Class::Write
+        }
+    }
+}
+
+/// Which limit a budget tracks.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// `X-Plenty-Global-Short-Period-*` (per user, per minute on the real system).
+    ShortPeriod(Class),
+    /// `X-Plenty-Global-Long-Period-*` (per system, per day).
+    LongPeriod(Class),
+    /// `X-Plenty-Route-*` of one route, keyed by `"METHOD /template"`.
+    Route(String),
+}
+
+impl Scope {
+    /// Header prefix of this scope.
+    pub fn header_prefix(&self) -> &'static str {
+        match self {
+            Scope::ShortPeriod(_) => "x-plenty-global-short-period",
+            Scope::LongPeriod(_) => "x-plenty-global-long-period",
+            Scope::Route(_) => "x-plenty-route",
+        }
+    }
+
+    /// The scopes a request of `class` on `route` is charged to.
+    pub fn for_request(class: Class, route: &str) -> [Scope; 3] {
+        [
+            Scope::ShortPeriod(class),
+            Scope::LongPeriod(class),
+            Scope::Route(route.to_string()),
+        ]
+    }
+}
+
+/// One period's numbers from a response.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Observed {
+    pub limit: u32,
+    pub calls_left: u32,
+    /// Time until the window resets.
+    pub decay: Duration,
+}
+
+/// Reads `<prefix>-Limit`, `-Calls-Left` and `-Decay` (seconds, whole or decimal). `None` when any is
+/// missing or malformed.
+pub fn read_period(headers: &HeaderMap, prefix: &str) -> Option<Observed> {
+    let get = |suffix: &str| {
+        headers
+            .get(format!("{prefix}-{suffix}"))
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let limit = get("limit")?.parse::<u32>().ok()?;
+    let calls_left = get("calls-left")?.parse::<i64>().ok()?.clamp(0, u32::MAX as i64) as u32;
+    let decay = parse_seconds(get("decay")?)?;
+    Some(Observed {
+        limit,
+        calls_left,
+        decay,
+    })
+}
+
+/// `Retry-After` as delay-seconds, or the longest `*-Calls-Reset` seconds when `Retry-After` is absent.
+pub fn read_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_seconds)
+    };
+    value("retry-after").or_else(|| {
+        [
+            "x-plenty-global-short-period-calls-reset",
+            "x-plenty-global-long-period-calls-reset",
+            "x-plenty-route-calls-reset",
+        ]
+        .into_iter()
+        .filter_map(value)
+        .max()
+    })
+}
+
+/// Seconds as `"12"` or `"0.734"`; negative or non-finite values are rejected.
+pub fn parse_seconds(text: &str) -> Option<Duration> {
+    let secs: f64 = text.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0 && secs < 1e9).then(|| Duration::from_secs_f64(secs))
+}
+
+/// What a caller may do now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reserve {
+    /// A slot was reserved in every budget; send the request, then observe or release it.
+    Go,
+    /// Nothing is free; try again after this long (or earlier, when another answer arrives).
+    Wait(Duration),
+}
+
+/// How long to wait when the answer we need comes from a request in flight, not from a clock.
+const AWAIT_ANSWER: Duration = Duration::from_millis(50);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Limit {
+    /// No answer seen yet: one request at a time.
+    Unknown,
+    /// Answers came without this scope's headers (a route without its own limit).
+    Unlimited,
+    Known(u32),
+}
+
+/// Bookkeeping of one limit.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    limit: Limit,
+    /// Absent headers after the first answer mean "no limit here" (routes) rather than "unknown".
+    absent_means_unlimited: bool,
+    /// Our (never early) estimate of when the server's current window ends; `None` after it passed.
+    window_end: Option<Instant>,
+    /// End of the window before, to recognise late answers from it.
+    previous_end: Option<Instant>,
+    /// Lowest `Calls-Left` seen in the current window.
+    left: u32,
+    in_flight: u32,
+    /// Set by a 429's `Retry-After`.
+    blocked_until: Option<Instant>,
+    longest_decay: Duration,
+}
+
+impl Budget {
+    /// A global period budget: unknown until its headers are seen.
+    pub fn global() -> Self {
+        Self::with_absent_rule(false)
+    }
+
+    /// A route budget: becomes unlimited when the route's answers carry no route headers.
+    pub fn route() -> Self {
+        Self::with_absent_rule(true)
+    }
+
+    fn with_absent_rule(absent_means_unlimited: bool) -> Self {
+        Budget {
+            limit: Limit::Unknown,
+            absent_means_unlimited,
+            window_end: None,
+            previous_end: None,
+            left: 0,
+            in_flight: 0,
+            blocked_until: None,
+            longest_decay: Duration::ZERO,
+        }
+    }
+
+    pub fn in_flight(&self) -> u32 {
+        self.in_flight
+    }
+
+    /// The limit per window, once known.
+    pub fn limit(&self) -> Option<u32> {
+        match self.limit {
+            Limit::Known(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Answers within this distance of the same reset time belong to the same window. Half the window
+    /// (estimated by the longest `Decay` seen), bounded for coarse whole-second headers.
+    fn tolerance(&self) -> Duration {
+        (self.longest_decay / 2).clamp(Duration::from_millis(20), Duration::from_secs(5))
+    }
+
+    /// Starts a fresh window once the current one has passed (with `margin` for clock and rounding).
+    fn roll(&mut self, now: Instant, margin: Duration) {
+        if let (Some(end), Limit::Known(limit)) = (self.window_end, self.limit)
+            && now >= end + margin
+        {
+            self.previous_end = Some(end);
+            self.window_end = None;
+            self.left = limit;
+        }
+    }
+
+    /// Whether one more request fits now; does not reserve.
+    pub fn check(&mut self, now: Instant, margin: Duration) -> Reserve {
+        if let Some(until) = self.blocked_until {
+            if now < until {
+                return Reserve::Wait(until - now);
+            }
+            self.blocked_until = None;
+        }
+        self.roll(now, margin);
+        match self.limit {
+            Limit::Unlimited => Reserve::Go,
+            Limit::Unknown if self.in_flight == 0 => Reserve::Go,
+            Limit::Unknown => Reserve::Wait(AWAIT_ANSWER),
+            Limit::Known(_) if self.left > self.in_flight => Reserve::Go,
+            Limit::Known(_) => match self.window_end {
+                Some(end) => Reserve::Wait(
+                    (end + margin)
+                        .saturating_duration_since(now)
+                        .max(Duration::from_millis(1)),
+                ),
+                // The window has passed but the slots are held by requests in flight.
+                None => Reserve::Wait(AWAIT_ANSWER),
+            },
+        }
+    }
+
+    pub fn reserve(&mut self) {
+        self.in_flight += 1;
+    }
+
+    /// Settles one reserved request with what its response said (`None`: no headers for this scope,
+    /// or no response at all).
+    pub fn observe(&mut self, seen: Option<Observed>, now: Instant) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let Some(o) = seen else {
+            match self.limit {
+                Limit::Unknown if self.absent_means_unlimited => self.limit = Limit::Unlimited,
+                // The request may have been counted without us seeing the new number.
+                Limit::Known(_) => self.left = self.left.saturating_sub(1),
+                _ => {}
+            }
+            return;
+        };
+        self.limit = Limit::Known(o.limit);
+        self.longest_decay = self.longest_decay.max(o.decay);
+        let end = now + o.decay;
+        let tolerance = self.tolerance();
+        match self.window_end {
+            Some(current) if end + tolerance < current => {} // late answer from an older window
+            Some(current) if end > current + tolerance => {
+                // The server already started the next window.
+                self.previous_end = Some(current);
+                self.window_end = Some(end);
+                self.left = o.calls_left;
+            }
+            Some(current) => {
+                self.left = self.left.min(o.calls_left);
+                // Every estimate is at or after the true reset; the earliest is the closest.
+                self.window_end = Some(current.min(end));
+            }
+            None => {
+                if self.previous_end.is_some_and(|prev| end <= prev + tolerance) {
+                    return; // late answer from the window that just passed
+                }
+                self.window_end = Some(end);
+                self.left = o.calls_left;
+            }
+        }
+    }
+
+    /// The server refused with 429: nothing goes out before `until`.
+    pub fn block_until(&mut self, until: Instant) {
+        self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
+    }
+}
+
+/// All budgets of one client (one plentymarkets user).
+#[derive(Debug, Default)]
+pub struct Budgets {
+    budgets: HashMap<Scope, Budget>,
+}
+
+impl Budgets {
+    fn budget(&mut self, scope: &Scope) -> &mut Budget {
+        self.budgets.entry(scope.clone()).or_insert_with(|| match scope {
+            Scope::Route(_) => Budget::route(),
+            _ => Budget::global(),
+        })
+    }
+
+    /// Reserves a slot in every scope, or none: the wait is the longest any scope asks for.
+    pub fn try_reserve(&mut self, scopes: &[Scope], now: Instant, margin: Duration) -> Reserve {
+        let mut wait = Duration::ZERO;
+        for scope in scopes {
+            if let Reserve::Wait(d) = self.budget(scope).check(now, margin) {
+                wait = wait.max(d);
+            }
+        }
+        if wait > Duration::ZERO {
+            return Reserve::Wait(wait);
+        }
+        for scope in scopes {
+            self.budget(scope).reserve();
+        }
+        Reserve::Go
+    }
+
+    /// Settles a reservation with the response's headers (`None`: no response).
+    pub fn observe(&mut self, scopes: &[Scope], headers: Option<&HeaderMap>, now: Instant) {
+        for scope in scopes {
+            let seen = headers.and_then(|h| read_period(h, scope.header_prefix()));
+            self.budget(scope).observe(seen, now);
+        }
+    }
+
+    /// After a 429: block the request's scopes until `until`.
+    pub fn block(&mut self, scopes: &[Scope], until: Instant) {
+        for scope in scopes {
+            self.budget(scope).block_until(until);
+        }
+    }
+
+    pub fn get(&self, scope: &Scope) -> Option<&Budget> {
+        self.budgets.get(scope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    const MARGIN: Duration = Duration::from_millis(10);
+
+    fn seen(limit: u32, left: u32, decay_ms: u64) -> Option<Observed> {
+        Some(Observed {
+            limit,
+            calls_left: left,
+            decay: Duration::from_millis(decay_ms),
+        })
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn reads_headers_whole_and_decimal_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "X-Plenty-Global-Short-Period-Limit",
+            HeaderValue::from_static("80"),
+        );
+        h.insert(
+            "X-Plenty-Global-Short-Period-Calls-Left",
+            HeaderValue::from_static("79"),
+        );
+        h.insert(
+            "X-Plenty-Global-Short-Period-Decay",
+            HeaderValue::from_static("0.734"),
+        );
+        h.insert(
+            "X-Plenty-Global-Long-Period-Limit",
+            HeaderValue::from_static("59760"),
+        );
+        h.insert(
+            "X-Plenty-Global-Long-Period-Calls-Left",
+            HeaderValue::from_static("-3"),
+        );
+        h.insert(
+            "X-Plenty-Global-Long-Period-Decay",
+            HeaderValue::from_static("86399"),
+        );
+        assert_eq!(read_period(&h, "x-plenty-global-short-period"), seen(80, 79, 734));
+        assert_eq!(
+            read_period(&h, "x-plenty-global-long-period"),
+            Some(Observed {
+                limit: 59760,
+                calls_left: 0,
+                decay: Duration::from_secs(86399)
+            })
+        );
+        assert_eq!(read_period(&h, "x-plenty-route"), None);
+        h.insert("Retry-After", HeaderValue::from_static("2"));
+        assert_eq!(read_retry_after(&h), Some(Duration::from_secs(2)));
+        assert_eq!(parse_seconds("-1"), None);
+        assert_eq!(parse_seconds("NaN"), None);
+    }
+
+    #[test]
+    fn first_call_goes_alone_until_the_headers_are_known() {
+        let t0 = Instant::now();
+        let mut b = Budget::global();
+        assert_eq!(b.check(t0, MARGIN), Reserve::Go);
+        b.reserve();
+        assert!(matches!(b.check(t0, MARGIN), Reserve::Wait(_)));
+        b.observe(seen(80, 79, 1000), t0 + ms(5));
+        for _ in 0..79 {
+            assert_eq!(b.check(t0 + ms(6), MARGIN), Reserve::Go);
+            b.reserve();
+        }
+        // 1 counted + 79 in flight = the whole window
+        assert_eq!(b.check(t0 + ms(6), MARGIN), Reserve::Wait(ms(1005 - 6 + 10)));
+    }
+
+    #[test]
+    fn in_flight_requests_count_against_calls_left_even_when_already_counted() {
+        let t0 = Instant::now();
+        let mut b = Budget::global();
+        b.reserve();
+        b.observe(seen(10, 9, 1000), t0);
+        for _ in 0..9 {
+            assert_eq!(b.check(t0, MARGIN), Reserve::Go);
+            b.reserve();
+        }
+        // the server counted 5 of them; the other 4 are still in flight: still nothing free
+        b.observe(seen(10, 4, 990), t0 + ms(10));
+        assert!(matches!(b.check(t0 + ms(10), MARGIN), Reserve::Wait(_)));
+        for (i, left) in [4, 3, 2, 1, 0, 0, 0, 0].into_iter().enumerate() {
+            b.observe(seen(10, left, 980), t0 + ms(20));
+            assert!(
+                matches!(b.check(t0 + ms(20), MARGIN), Reserve::Wait(_)),
+                "after {i}"
+            );
+        }
+        assert_eq!(b.in_flight(), 0);
+        // after the window: a fresh one
+        assert_eq!(b.check(t0 + ms(1000 + 10), MARGIN), Reserve::Go);
+    }
+
+    #[test]
+    fn late_answers_from_the_previous_window_neither_refill_nor_drain_the_new_one() {
+        let t0 = Instant::now();
+        let mut b = Budget::global();
+        b.reserve();
+        b.observe(seen(4, 3, 1000), t0);
+        for _ in 0..3 {
+            b.reserve();
+        }
+        // window passes; one answer of the old window is still outstanding
+        let t1 = t0 + ms(1020);
+        assert_eq!(b.check(t1, MARGIN), Reserve::Go);
+        b.reserve();
+        b.observe(seen(4, 0, 1), t1); // old window said 0 left: must not apply to the new window
+        assert_eq!(b.check(t1, MARGIN), Reserve::Go);
+        b.reserve();
+        // 2 old still in flight + 2 new in flight = 4 = limit
+        assert!(matches!(b.check(t1, MARGIN), Reserve::Wait(_)));
+        // an answer of the new window
+        b.observe(seen(4, 2, 995), t1 + ms(5));
+        b.observe(seen(4, 0, 2), t1 + ms(5)); // the other old ones
+        b.observe(seen(4, 0, 1), t1 + ms(6));
+        // new window: 2 left per the server, 1 (new) still in flight
+        assert_eq!(b.check(t1 + ms(7), MARGIN), Reserve::Go);
+        b.reserve();
+        // a request that failed without an answer may have been counted
+        b.observe(None, t1 + ms(8));
+        assert!(matches!(b.check(t1 + ms(8), MARGIN), Reserve::Wait(_)));
+    }
+
+    #[test]
+    fn an_answer_from_a_newer_window_is_adopted_before_our_estimate_passes() {
+        let t0 = Instant::now();
+        let mut b = Budget::global();
+        b.reserve();
+        b.observe(seen(4, 0, 1000), t0);
+        assert!(matches!(b.check(t0 + ms(500), MARGIN), Reserve::Wait(_)));
+        // (e.g. another process's request) — our reservation from a block at window end
+        b.reserve();
+        b.observe(seen(4, 3, 1000), t0 + ms(1001));
+        assert_eq!(b.check(t0 + ms(1002), MARGIN), Reserve::Go);
+    }
+
+    #[test]
+    fn routes_without_headers_become_unlimited_globals_stay_careful() {
+        let t0 = Instant::now();
+        let mut r = Budget::route();
+        r.reserve();
+        r.observe(None, t0);
+        for _ in 0..1000 {
+            assert_eq!(r.check(t0, MARGIN), Reserve::Go);
+            r.reserve();
+        }
+        let mut g = Budget::global();
+        g.reserve();
+        g.observe(None, t0);
+        g.reserve();
+        assert!(matches!(g.check(t0, MARGIN), Reserve::Wait(_)));
+    }
+
+    #[test]
+    fn retry_after_blocks_the_budget() {
+        let t0 = Instant::now();
+        let mut b = Budget::global();
+        b.reserve();
+        b.observe(seen(80, 50, 30_000), t0);
+        b.block_until(t0 + ms(2000));
+        assert_eq!(b.check(t0 + ms(500), MARGIN), Reserve::Wait(ms(1500)));
+        assert_eq!(b.check(t0 + ms(2000), MARGIN), Reserve::Go);
+    }
+
+    #[test]
+    fn budgets_reserve_all_scopes_or_none() {
+        let t0 = Instant::now();
+        let mut all = Budgets::default();
+        let reads = Scope::for_request(Class::Read, "GET /rest/orders");
+        let writes = Scope::for_request(Class::Write, "POST /rest/orders");
+        assert_eq!(all.try_reserve(&reads, t0, MARGIN), Reserve::Go);
+        // reads and writes are separate: a write may go while the first read is out
+        assert_eq!(all.try_reserve(&writes, t0, MARGIN), Reserve::Go);
+        assert!(matches!(all.try_reserve(&reads, t0, MARGIN), Reserve::Wait(_)));
+        let mut h = HeaderMap::new();
+        for (p, l, left) in [
+            ("x-plenty-global-short-period", "80", "79"),
+            ("x-plenty-global-long-period", "59760", "59000"),
+            ("x-plenty-route", "2", "1"),
+        ] {
+            h.insert(HeaderName(p, "limit").name(), HeaderValue::from_str(l).unwrap());
+            h.insert(
+                HeaderName(p, "calls-left").name(),
+                HeaderValue::from_str(left).unwrap(),
+            );
+            h.insert(HeaderName(p, "decay").name(), HeaderValue::from_static("1"));
+        }
+        all.observe(&reads, Some(&h), t0);
+        assert_eq!(all.try_reserve(&reads, t0, MARGIN), Reserve::Go);
+        // the route's 2 per window are used up (1 counted, 1 in flight) although the globals have room
+        assert!(matches!(all.try_reserve(&reads, t0, MARGIN), Reserve::Wait(_)));
+        assert_eq!(all.get(&Scope::ShortPeriod(Class::Read)).unwrap().in_flight(), 1);
+    }
+
+    struct HeaderName(&'static str, &'static str);
+    impl HeaderName {
+        fn name(&self) -> reqwest::header::HeaderName {
+            reqwest::header::HeaderName::from_bytes(format!("{}-{}", self.0, self.1).as_bytes()).unwrap()
+        }
+    }
+}
