@@ -4,6 +4,7 @@
 
 import { Sealer } from '../../index.js'
 import { TikTokShopError } from './errors.js'
+import type { TikTokStore } from './store.js'
 
 export type Region = 'US' | 'ROW'
 
@@ -44,6 +45,8 @@ export interface TikTokIntegrationConfig {
   adminToken?: string
   /** Lifetime of an OAuth state in seconds (default 600). */
   stateTtlSeconds?: number
+  /** A store to use instead of opening one from `databaseUrl` (tests, custom backends). */
+  store?: TikTokStore
   /** Options passed to the addon's `TikTokShopClient` (rate, retries, timeouts). */
   client?: { ratePerSecond?: number; burst?: number; maxAttempts?: number; retryBaseDelayMs?: number; requestTimeoutMs?: number }
   [key: string]: unknown

@@ -158,7 +158,7 @@ export class TikTokRuntime {
     }
     const sealer = new Sealer(key)
     const states = new OAuthStates({ secrets: [config.appSecret], ttlSeconds: config.stateTtlSeconds })
-    const injected = configuration.store as TikTokStore | undefined
+    const injected = configuration.store
     const opened = injected ? { store: injected } : await openStore(config.databaseUrl, { encryptionKey: key, sealer })
     if ('warning' in opened && opened.warning) logger.warning(opened.warning)
 
