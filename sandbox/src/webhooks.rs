@@ -14,6 +14,9 @@ use crate::signature::webhook_signature;
 /// TikTok's documented retry delays after the first failed delivery (seconds).
 pub const RETRY_SCHEDULE_SECS: [u64; 4] = [120, 1800, 10_800, 43_200];
 
+/// Most delivery-log entries kept.
+const LOG_CAP: usize = 20_000;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct WebhookConfig {
     pub default_url: Option<String>,
@@ -75,6 +78,15 @@ impl Webhooks {
 
     pub fn log(&self) -> Vec<Delivery> {
         self.log.lock().expect("webhook log").clone()
+    }
+
+    fn record(&self, entry: Delivery) {
+        let mut log = self.log.lock().expect("webhook log");
+        // Bounded so long benchmarks with webhooks don't grow without limit (oldest half dropped).
+        if log.len() >= LOG_CAP {
+            log.drain(..LOG_CAP / 2);
+        }
+        log.push(entry);
     }
 
     pub fn clear_log(&self) {
@@ -148,7 +160,7 @@ impl Webhooks {
             };
             let ok = status == Some(200);
             let last = attempt as usize > RETRY_SCHEDULE_SECS.len();
-            self.log.lock().expect("webhook log").push(Delivery {
+            let entry = Delivery {
                 delivery_id: self.next.fetch_add(1, Relaxed),
                 tts_notification_id: nid.clone(),
                 kind,
@@ -164,7 +176,9 @@ impl Webhooks {
                 sent_at_ms: crate::clock::now_millis(),
                 gave_up: !ok && last,
                 body: body.clone(),
-            });
+            };
+            self.record(entry);
+
             if ok {
                 return;
             }
