@@ -443,6 +443,13 @@ describe('inbox processing', () => {
       const failing = await inboxStore.getInbox('9200000000000000002')
       assert.equal(failing.outcome, null)
       assert.match(failing.lastError, /TTS_SERVICE_UNAVAILABLE: PlentyONE answered 503/)
+      // the errors view lists it, without the body
+      const view = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${server.url}/tiktok` }) })
+      const { messages } = await view.tiktok.listInbox({ state: 'failing' })
+      assert.deepEqual(messages.map((m) => [m.notificationId, m.attempts, m.lastError]), [['9200000000000000002', 1, 'TTS_SERVICE_UNAVAILABLE: PlentyONE answered 503']])
+      assert.equal(messages[0].payload, undefined)
+      assert.ok(messages[0].bytes > 0)
+      assert.equal((await getJson(`${server.url}/api/tiktok/inbox?state=nonsense`)).status, 400)
       // retried after its backoff (2 s after the first attempt)
       const done = await waitUntil(async () => ((await inboxStore.getInbox('9200000000000000002')).outcome === 'done' ? true : undefined), 6000)
       assert.ok(done)

@@ -4,7 +4,7 @@
 
 import { withStatus } from './errors.js'
 import { checkAdmin } from './runtime.js'
-import type { Connection, MappingQueryInput, ShopSummary, SyncKind, SyncRunView, SyncStatus, TikTokRuntime } from './runtime.js'
+import type { Connection, InboxEntry, MappingQueryInput, ShopSummary, SyncKind, SyncRunView, SyncStatus, TikTokRuntime } from './runtime.js'
 import type { OrderMapping, ProductMapping } from './store.js'
 
 /** What an API method receives as `context` (the parts used here). */
@@ -48,6 +48,8 @@ export type Endpoints = {
   triggerSync(params?: { shopId?: string; kind?: SyncKind }): Promise<TriggerSyncResult>
   listProductMappings(params?: MappingQueryInput): Promise<ProductMappingsResult>
   listOrderMappings(params?: MappingQueryInput): Promise<OrderMappingsResult>
+  /** Webhooks in the inbox (default: failing ones), without bodies. */
+  listInbox(params?: { state?: 'pending' | 'done' | 'given_up' | 'failing'; shopId?: string; after?: string; limit?: number }): Promise<{ messages: InboxEntry[] }>
 }
 
 type WithContext<E> = { [K in keyof E]: E[K] extends (...args: infer A) => infer R ? (context: TikTokContext, ...args: A) => R : never }
@@ -74,6 +76,7 @@ export const api: WithContext<Endpoints> = {
   triggerSync: (context, p) => call(context, () => context.client.triggerSync(params<{ shopId?: string; kind?: SyncKind }>(p))),
   listProductMappings: (context, p) => call(context, () => context.client.productMappings(params<MappingQueryInput>(p))),
   listOrderMappings: (context, p) => call(context, () => context.client.orderMappings(params<MappingQueryInput>(p))),
+  listInbox: (context, p) => call(context, () => context.client.inbox(params<{ state?: string; shopId?: string; after?: string; limit?: number }>(p))),
 }
 
 export type { Connection, ShopSummary, SyncRunView, SyncStatus }

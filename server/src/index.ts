@@ -65,6 +65,7 @@ export {
   TikTokRuntime,
   INBOX_MAX_ATTEMPTS,
   type Connection,
+  type InboxEntry,
   type InboxEvent,
   type InboxHandler,
   type Logger,

@@ -19,6 +19,7 @@ export const ROUTES = {
   productErrors: '/api/tiktok/products/errors',
   orders: '/api/tiktok/orders',
   orderErrors: '/api/tiktok/orders/errors',
+  inbox: '/api/tiktok/inbox',
   syncStatus: '/api/tiktok/sync/status',
   syncTrigger: '/api/tiktok/sync/trigger',
 } as const
@@ -227,6 +228,16 @@ export function registerRoutes(app: Express, runtime: TikTokRuntime, logger: Log
     ROUTES.orderErrors,
     handle('orders/errors', async (req, res) => {
       res.json(await runtime.orderMappings(mappingQuery(req, true)))
+    }, { admin: true }),
+  )
+  app.get(
+    ROUTES.inbox,
+    handle('inbox', async (req, res) => {
+      const state = first(req.query.state)
+      const shopId = first(req.query.shopId)
+      const after = first(req.query.after)
+      const limit = first(req.query.limit)
+      res.json(await runtime.inbox({ ...(state ? { state } : {}), ...(shopId ? { shopId } : {}), ...(after ? { after } : {}), ...(limit ? { limit: Number(limit) } : {}) }))
     }, { admin: true }),
   )
   app.get(

@@ -20,7 +20,7 @@ import {
 import { publicConfig, resolveConfig, type ResolvedConfig, type TikTokIntegrationConfig } from './config.js'
 import { describe, TikTokShopError } from './errors.js'
 import { openStore } from './store-factory.js'
-import type { InboxMessage, MappingSyncStatus, OrderMapping, ProductMapping, ShopCredentials, SyncRun, TikTokStore } from './store.js'
+import type { InboxMessage, InboxState, MappingSyncStatus, OrderMapping, ProductMapping, ShopCredentials, SyncRun, TikTokStore } from './store.js'
 
 /** The part of Alokai's logger (`@vue-storefront/logger` `LoggerInterface`) this layer uses. */
 export interface Logger {
@@ -77,6 +77,9 @@ export interface WebhookStats {
   duplicates: number
   rejected: number
 }
+
+/** An inbox message without its body. */
+export type InboxEntry = Omit<InboxMessage, 'payload'> & { bytes: number }
 
 export interface MappingQueryInput {
   shopId?: string
@@ -438,6 +441,25 @@ export class TikTokRuntime {
     }
     this.kick()
     return { runs, note: this.engines.size === 0 ? ENGINES_NOTE : 'Runs are queued and start within a few seconds.' }
+  }
+
+  /** Webhooks in the inbox by state, without their bodies (they hold buyer data): for an errors view. */
+  async inbox(input?: { state?: string; shopId?: string; after?: string; limit?: number }): Promise<{ messages: InboxEntry[] }> {
+    const state = input?.state ?? 'failing'
+    if (!['pending', 'done', 'given_up', 'failing'].includes(state)) {
+      throw new TikTokShopError('TTS_INVALID_ARGUMENT', 'state must be pending, done, given_up or failing', { field: 'state' })
+    }
+    const limit = input?.limit === undefined ? 100 : Number(input.limit)
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new TikTokShopError('TTS_INVALID_ARGUMENT', 'limit must be between 1 and 1000', { field: 'limit' })
+    const rows = await this.store.listInbox({
+      state: state as InboxState,
+      limit,
+      ...(input?.shopId ? { shopId: input.shopId } : {}),
+      ...(input?.after ? { afterNotificationId: input.after } : {}),
+    })
+    return {
+      messages: rows.map(({ payload, ...m }) => ({ ...m, bytes: payload.length })),
+    }
   }
 
   async syncStatus(): Promise<SyncStatus> {
