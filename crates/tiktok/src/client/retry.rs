@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use tts_core::backoff::full_jitter;
 use tts_core::{Error, ErrorCode};
 
 use crate::operations::{Operation, RetrySafety};
@@ -89,11 +90,7 @@ pub fn decide(
         }
         return RetryDecision::RetryAfter(after);
     }
-    let exp = policy
-        .base_delay
-        .saturating_mul(1u32.checked_shl(attempt - 1).unwrap_or(u32::MAX));
-    let ceiling = exp.min(policy.max_delay);
-    RetryDecision::RetryAfter(ceiling.mul_f64(jitter.clamp(0.0, 1.0)))
+    RetryDecision::RetryAfter(full_jitter(attempt, policy.base_delay, policy.max_delay, jitter))
 }
 
 #[cfg(test)]
