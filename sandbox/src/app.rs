@@ -279,48 +279,10 @@ async fn gateway_inner(
         return rate_limited(app, Some(wait));
     }
 
-    let plan = app.faults.plan(op.method, op.path, path);
-    if plan.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(plan.latency_ms)).await;
-    }
-    let mut malformed = false;
-    match plan.terminal {
-        Some((FaultKind::Drop, _)) => {
-            app.stats.record(op_idx, Outcome::Fault);
-            let mut r = StatusCode::OK.into_response();
-            r.extensions_mut().insert(DropConnection);
-            return r;
-        }
-        Some((FaultKind::ServerError, status)) => {
-            app.stats.record(op_idx, Outcome::Fault);
-            let st = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            return envelope_response(
-                st,
-                codes::INTERNAL,
-                "Internal error (injected by the sandbox). Please retry.",
-                None,
-            );
-        }
-        Some((FaultKind::RateLimit, _)) => {
-            app.stats.record(op_idx, Outcome::Fault);
-            app.stats.record_storm(op_idx);
-            return rate_limited(app, None);
-        }
-        Some((FaultKind::RevokeToken, _)) => {
-            app.stats.record(op_idx, Outcome::Fault);
-            if let Some(t) = app.state.lock().expect("state").tokens.get_mut(&authed.token) {
-                t.revoked = true;
-            }
-            return ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                codes::TOKEN_REVOKED,
-                "access token is invalid; detail: your token has been deauthorized",
-            )
-            .into_response();
-        }
-        Some((FaultKind::MalformedJson, _)) => malformed = true,
-        Some((FaultKind::Latency, _)) | None => {}
-    }
+    let malformed = match fault_prelude(app, op.method, op.path, path, op_idx, Some(&authed.token)).await {
+        Ok(m) => m,
+        Err(resp) => return resp,
+    };
 
     let base_url = app.base_url.clone();
     let run = |st: &mut State| {
@@ -358,15 +320,7 @@ async fn gateway_inner(
     match result {
         Ok(data) if malformed => {
             app.stats.record(op_idx, Outcome::Fault);
-            let full = serde_json::to_string(
-                &json!({ "code": 0, "message": "Success", "request_id": request_id(), "data": data }),
-            )
-            .expect("JSON values serialize");
-            let cut = full.len() / 2;
-            let mut r = (StatusCode::OK, full[..cut].to_string()).into_response();
-            r.headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
-            r
+            malformed_response(data)
         }
         Ok(data) => {
             app.stats.record(op_idx, Outcome::Ok);
@@ -377,6 +331,73 @@ async fn gateway_inner(
             e.into_response()
         }
     }
+}
+
+/// Applies the fault plan for one request: sleeps for injected latency, answers terminal faults itself
+/// (`Err(response)`), or returns whether the response must be malformed. `token` is the caller's access
+/// token (API calls only; `revoke_token` does nothing without one).
+pub async fn fault_prelude(
+    app: &Sandbox,
+    method: &str,
+    template: &str,
+    path: &str,
+    slot: usize,
+    token: Option<&str>,
+) -> Result<bool, Response> {
+    let plan = app.faults.plan(method, template, path);
+    if plan.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(plan.latency_ms)).await;
+    }
+    match plan.terminal {
+        Some((FaultKind::Drop, _)) => {
+            app.stats.record(slot, Outcome::Fault);
+            let mut r = StatusCode::OK.into_response();
+            r.extensions_mut().insert(DropConnection);
+            Err(r)
+        }
+        Some((FaultKind::ServerError, status)) => {
+            app.stats.record(slot, Outcome::Fault);
+            let st = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            Err(envelope_response(
+                st,
+                codes::INTERNAL,
+                "Internal error (injected by the sandbox). Please retry.",
+                None,
+            ))
+        }
+        Some((FaultKind::RateLimit, _)) => {
+            app.stats.record(slot, Outcome::Fault);
+            app.stats.record_storm(slot);
+            Err(rate_limited(app, None))
+        }
+        Some((FaultKind::RevokeToken, _)) => {
+            let Some(token) = token else { return Ok(false) };
+            app.stats.record(slot, Outcome::Fault);
+            if let Some(t) = app.state.lock().expect("state").tokens.get_mut(token) {
+                t.revoked = true;
+            }
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::TOKEN_REVOKED,
+                "access token is invalid; detail: your token has been deauthorized",
+            )
+            .into_response())
+        }
+        Some((FaultKind::MalformedJson, _)) => Ok(true),
+        Some((FaultKind::Latency, _)) | None => Ok(false),
+    }
+}
+
+/// HTTP 200 whose JSON body is cut in half (the `malformed_json` fault).
+pub fn malformed_response(data: serde_json::Value) -> Response {
+    let full = serde_json::to_string(
+        &json!({ "code": 0, "message": "Success", "request_id": request_id(), "data": data }),
+    )
+    .expect("JSON values serialize");
+    let mut r = (StatusCode::OK, full[..full.len() / 2].to_string()).into_response();
+    r.headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    r
 }
 
 fn rate_limited(app: &Sandbox, wait: Option<Duration>) -> Response {

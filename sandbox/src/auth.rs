@@ -184,6 +184,11 @@ fn check_app(st: &State, q: &HashMap<String, String>) -> Result<String, ApiError
 
 /// `GET /api/v2/token/get?app_key&app_secret&auth_code&grant_type=authorized_code` (no sign).
 pub async fn token_get(AxState(app): AxState<Arc<Sandbox>>, Query(q): Q) -> Response {
+    const PATH: &str = "/api/v2/token/get";
+    let malformed = match crate::app::fault_prelude(&app, "GET", PATH, PATH, slots::TOKEN_GET, None).await {
+        Ok(m) => m,
+        Err(resp) => return resp,
+    };
     let r = (|| {
         let mut st = app.state.lock().expect("state");
         let app_key = check_app(&st, &q)?;
@@ -203,12 +208,18 @@ pub async fn token_get(AxState(app): AxState<Arc<Sandbox>>, Query(q): Q) -> Resp
         let t = st.issue_token(&app_key, &open_id, crate::clock::now_secs());
         Ok(st.token_json(&t))
     })();
-    app.finish_plain(slots::TOKEN_GET, r)
+    app.finish_plain(slots::TOKEN_GET, r, malformed)
 }
 
 /// `GET /api/v2/token/refresh?app_key&app_secret&refresh_token&grant_type=refresh_token` (no sign).
 /// Issues a new access token (the previous one stops working); the refresh token stays the same.
 pub async fn token_refresh(AxState(app): AxState<Arc<Sandbox>>, Query(q): Q) -> Response {
+    const PATH: &str = "/api/v2/token/refresh";
+    let malformed = match crate::app::fault_prelude(&app, "GET", PATH, PATH, slots::TOKEN_REFRESH, None).await
+    {
+        Ok(m) => m,
+        Err(resp) => return resp,
+    };
     let r = (|| {
         let mut st = app.state.lock().expect("state");
         let app_key = check_app(&st, &q)?;
@@ -251,12 +262,21 @@ pub async fn token_refresh(AxState(app): AxState<Arc<Sandbox>>, Query(q): Q) -> 
         st.tokens.insert(new.access_token.clone(), new.clone());
         Ok(st.token_json(&new))
     })();
-    app.finish_plain(slots::TOKEN_REFRESH, r)
+    app.finish_plain(slots::TOKEN_REFRESH, r, malformed)
 }
 
 impl Sandbox {
-    pub fn finish_plain(&self, slot: usize, r: Result<serde_json::Value, ApiError>) -> Response {
+    pub fn finish_plain(
+        &self,
+        slot: usize,
+        r: Result<serde_json::Value, ApiError>,
+        malformed: bool,
+    ) -> Response {
         match r {
+            Ok(v) if malformed => {
+                self.stats.record(slot, Outcome::Fault);
+                crate::app::malformed_response(v)
+            }
             Ok(v) => {
                 self.stats.record(slot, Outcome::Ok);
                 ok(v)

@@ -176,3 +176,35 @@ async fn reset_clears_faults_and_state() {
         .await;
     assert_eq!(r.json["data"]["total_count"], 0);
 }
+
+#[tokio::test]
+async fn token_endpoints_can_be_faulted_too() {
+    let sb = start().await;
+    sb.control(
+        "POST",
+        "/faults",
+        json!({ "kind": "server_error", "endpoint": "GET /api/v2/token/refresh", "count": 1 }),
+    )
+    .await;
+    let rt = sb.control("POST", "/tokens", json!({})).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refresh = || {
+        sb.http
+            .get(format!("{}/api/v2/token/refresh", sb.url()))
+            .query(&[
+                ("app_key", sb.app_key.as_str()),
+                ("app_secret", &sb.secret),
+                ("refresh_token", &rt),
+                ("grant_type", "refresh_token"),
+            ])
+            .send()
+    };
+    assert_eq!(refresh().await.unwrap().status(), 503);
+    let ok: serde_json::Value = refresh().await.unwrap().json().await.unwrap();
+    assert_eq!(ok["code"], 0, "{ok}");
+    let c = sb.control("GET", "/counters", json!(null)).await;
+    assert_eq!(c["endpoints"]["GET /api/v2/token/refresh"]["faults"], 1);
+    assert_eq!(c["endpoints"]["GET /api/v2/token/refresh"]["ok"], 1);
+}
