@@ -263,7 +263,8 @@ async function main() {
     if (event.type !== 1) return // only order status changes matter to this stand-in
     const { order_id: id, order_status: status, update_time: updateTime } = event.data
     const m = pendingMapping(event.shopId, id, status, updateTime)
-    if (!(await runtime.store.insertOrderMappingIfAbsent(m))) {
+    if (!(await runtime.store.insertOrderMappingIfAbsent(m)) && /^[1-9]\d*$/.test(id)) {
+      // (the store lists pages by id; the page starting just before this id holds its mapping)
       const [current] = await runtime.store.listOrderMappings({ shopId: event.shopId, afterTiktokOrderId: String(BigInt(id) - 1n), limit: 1 })
       // webhooks can arrive out of order: apply only newer versions
       if (current?.tiktokOrderId === id && (current.tiktokUpdateTime ?? 0) <= (updateTime ?? 0)) await runtime.store.updateOrderMapping({ ...current, tiktokStatus: status, tiktokUpdateTime: updateTime ?? null })
