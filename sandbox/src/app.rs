@@ -96,6 +96,8 @@ impl Sandbox {
     fn flush(self: &Arc<Self>, mut st: std::sync::MutexGuard<'_, State>) {
         let events = std::mem::take(&mut st.events);
         let audits = std::mem::take(&mut st.audits);
+        let on_hold = std::mem::take(&mut st.on_hold_timers);
+        let on_hold_ms = st.settings.on_hold_ms;
         let mut deliveries = Vec::new();
         if !events.is_empty() {
             let default_url = self
@@ -156,6 +158,20 @@ impl Sandbox {
                 me.run_audit(&id, version);
             });
         }
+        for order_id in on_hold {
+            let me = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(on_hold_ms)).await;
+                me.run_release(&order_id);
+            });
+        }
+    }
+
+    fn run_release(self: &Arc<Self>, order_id: &str) {
+        let mut st = self.state.lock().expect("state");
+        st.generation += 1;
+        st.release_on_hold(order_id, crate::clock::now_secs());
+        self.flush(st);
     }
 
     fn run_audit(self: &Arc<Self>, id: &str, version: u64) {

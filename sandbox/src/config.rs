@@ -48,6 +48,9 @@ pub struct Config {
     /// Also accept a sign computed WITHOUT the body when the body is an empty JSON object/array (the
     /// official Node SDK does not sign `{}`; whether TikTok accepts that is unverified). Off = strict.
     pub lenient_empty_body: bool,
+    /// ON_HOLD orders move to AWAITING_SHIPMENT by themselves after this many seconds (TikTok: about an
+    /// hour; divided by `time_scale`). 0 = only when advanced through the control API.
+    pub on_hold_secs: u64,
 }
 
 impl Default for Config {
@@ -81,6 +84,7 @@ impl Default for Config {
             random_seed: 42,
             initial_orders: 0,
             lenient_empty_body: false,
+            on_hold_secs: 0,
         }
     }
 }
@@ -107,6 +111,7 @@ Flags (each also as env TTS_SANDBOX_<NAME>, e.g. --rate-limit -> TTS_SANDBOX_RAT
   --random-seed N          seed of the random order generator (default 42)
   --orders N               random orders created per seeded shop at start (default 0)
   --lenient-empty-body     also accept signs that left out an empty JSON body ({} or [])
+  --on-hold-secs N         ON_HOLD orders release themselves after N s (scaled; default 0 = manual)
 ";
 
 fn lookup(args: &[String], name: &str) -> Option<String> {
@@ -248,6 +253,9 @@ impl Config {
         }
         if let Some(v) = get("random-seed") {
             c.random_seed = parse("random-seed", &v)?;
+        }
+        if let Some(v) = get("on-hold-secs") {
+            c.on_hold_secs = parse("on-hold-secs", &v)?;
         }
         if let Some(v) = get("lenient-empty-body") {
             c.lenient_empty_body = truthy(&v);

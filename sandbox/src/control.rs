@@ -523,6 +523,7 @@ fn settings_json(app: &Sandbox) -> Value {
         "access_token_ttl_secs": st.settings.access_token_ttl_secs,
         "refresh_token_ttl_secs": st.settings.refresh_token_ttl_secs,
         "auth_code_ttl_ms": st.settings.auth_code_ttl_ms,
+        "on_hold_ms": st.settings.on_hold_ms,
     })
 }
 
@@ -551,6 +552,9 @@ async fn put_settings(AxState(app): S, raw: axum::body::Bytes) -> Response {
             }
             if let Some(n) = v["auth_code_ttl_ms"].as_i64() {
                 st.settings.auth_code_ttl_ms = n;
+            }
+            if let Some(n) = v["on_hold_ms"].as_u64() {
+                st.settings.on_hold_ms = n;
             }
         }
         settings_json(&app)

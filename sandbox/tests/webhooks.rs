@@ -247,3 +247,37 @@ async fn shuffle_reorders_deliveries() {
     // 12 independent random delays in 0..300 ms: arriving in creation order has odds of 1/12!.
     assert_ne!(arrived, created, "deliveries were not reordered");
 }
+
+#[tokio::test]
+async fn on_hold_releases_itself_when_configured() {
+    let sb = start().await;
+    let rx = receiver().await;
+    sb.control("PUT", "/webhooks", json!({ "default_url": rx.url }))
+        .await;
+    sb.control("PUT", "/settings", json!({ "on_hold_ms": 150 })).await;
+    let id = sb
+        .control(
+            "POST",
+            &format!("/shops/{LOCAL_SHOP}/orders"),
+            json!({ "count": 1 }),
+        )
+        .await["order_ids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        sb.control("POST", &format!("/orders/{id}/advance"), json!({}))
+            .await["status"],
+        "ON_HOLD"
+    );
+    let got = rx
+        .wait_for(5, "release", |b| {
+            statuses(b, &id).contains(&"AWAITING_SHIPMENT".to_string())
+        })
+        .await;
+    assert!(statuses(&got, &id).contains(&"ON_HOLD".to_string()));
+    assert_eq!(
+        sb.control("GET", &format!("/orders/{id}"), json!(null)).await["status"],
+        "AWAITING_SHIPMENT"
+    );
+}

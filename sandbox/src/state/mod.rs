@@ -61,6 +61,8 @@ pub struct Settings {
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
     pub audit_reject_keyword: String,
+    /// 0 = ON_HOLD lasts until advanced.
+    pub on_hold_ms: u64,
 }
 
 pub struct State {
@@ -90,6 +92,8 @@ pub struct State {
     pub events: Vec<Event>,
     /// (product_id, audit_version) jobs to schedule.
     pub audits: Vec<(String, u64)>,
+    /// Orders that went ON_HOLD and release themselves after `settings.on_hold_ms`.
+    pub on_hold_timers: Vec<String>,
     /// Bumped by every state-changing call; cached JSON of an older generation is stale.
     pub generation: u64,
     /// order id → (generation, masked order JSON).
@@ -104,6 +108,7 @@ impl State {
                 access_token_ttl_secs: cfg.access_token_ttl_secs,
                 refresh_token_ttl_secs: cfg.refresh_token_ttl_secs,
                 audit_reject_keyword: cfg.audit_reject_keyword.clone(),
+                on_hold_ms: ((cfg.on_hold_secs as f64 * 1000.0) / cfg.time_scale) as u64,
             },
             apps: HashMap::new(),
             sellers: HashMap::new(),
@@ -126,6 +131,7 @@ impl State {
             rng: StdRng::seed_from_u64(cfg.random_seed),
             events: Vec::new(),
             audits: Vec::new(),
+            on_hold_timers: Vec::new(),
             generation: 0,
             order_cache: HashMap::new(),
         };

@@ -507,6 +507,9 @@ impl State {
         if status == "AWAITING_SHIPMENT" {
             self.ensure_processing_package(order_id, now);
         }
+        if status == "ON_HOLD" && self.settings.on_hold_ms > 0 {
+            self.on_hold_timers.push(order_id.to_string());
+        }
         self.emit_order_status(order_id);
     }
 
@@ -850,6 +853,13 @@ impl State {
             self.advance_order(order_id, now)?;
         }
         Ok(())
+    }
+
+    /// End of the ON_HOLD window (timer): only if the order is still ON_HOLD.
+    pub fn release_on_hold(&mut self, order_id: &str, now: i64) {
+        if self.orders.get(order_id).is_some_and(|o| o.status == "ON_HOLD") {
+            self.set_order_status(order_id, "AWAITING_SHIPMENT", now);
+        }
     }
 
     pub fn cancel_order(&mut self, order_id: &str, reason: &str, initiator: &str, now: i64) {
