@@ -67,7 +67,7 @@ impl Sandbox {
             duplicates: config.webhook_duplicates,
             shuffle_ms: config.webhook_shuffle_ms,
             time_scale: config.time_scale,
-            timeout_ms: 3000,
+            timeout_ms: crate::webhooks::DEFAULT_TIMEOUT_MS,
         });
         Arc::new(Sandbox {
             state: Mutex::new(State::new(&config)),

@@ -118,19 +118,46 @@ async fn info(AxState(app): S) -> Response {
     reply(Ok(v))
 }
 
+/// Back to the start: state, seed, settings, rate limit, webhook config, faults, counters, log.
 async fn reset(AxState(app): S) -> Response {
-    app.with_state(|s| {
-        *s = State::new(&app.config);
-        if let Some(seed) = app.config.seed.clone() {
-            let _ = apply_seed(s, seed);
-        }
-    });
+    let c = &app.config;
     app.faults.remove(None);
     app.stats.reset();
+    app.ratelimit.set(c.rate_limit, c.rate_burst);
+    app.retry_after.store(c.retry_after, Relaxed);
+    app.approve_page.store(c.approve_page, Relaxed);
+    app.audit_delay_ms.store(c.audit_delay_ms, Relaxed);
+    {
+        let mut w = app.webhooks.config.write().expect("webhook config");
+        w.default_url = c.webhook_url.clone();
+        w.duplicates = c.webhook_duplicates;
+        w.shuffle_ms = c.webhook_shuffle_ms;
+        w.time_scale = c.time_scale;
+        w.timeout_ms = crate::webhooks::DEFAULT_TIMEOUT_MS;
+    }
+    let r = app.with_state(|s| {
+        *s = State::new(c);
+        apply_initial(s, c)
+    });
     app.webhooks.clear_log();
-    app.ratelimit.set(app.config.rate_limit, app.config.rate_burst);
-    app.retry_after.store(app.config.retry_after, Relaxed);
-    reply(Ok(json!({ "reset": true })))
+    reply(r.map(|_| json!({ "reset": true })))
+}
+
+/// The `--config` seed and the `--orders` random orders, applied at start and on reset.
+pub fn apply_initial(s: &mut State, c: &crate::config::Config) -> Result<(), ApiError> {
+    if let Some(seed) = c.seed.clone() {
+        apply_seed(s, seed)?;
+    }
+    if c.initial_orders > 0 {
+        let mut shops: Vec<String> = s.shops.keys().cloned().collect();
+        shops.sort();
+        let list: Vec<_> = shops
+            .iter()
+            .map(|id| json!({ "shop_id": id, "count": c.initial_orders }))
+            .collect();
+        apply_seed(s, json!({ "random_orders": list }))?;
+    }
+    Ok(())
 }
 
 /// Seeds apps, sellers/shops, products and orders from one JSON document (also used by `--config`).

@@ -14,6 +14,9 @@ use crate::signature::webhook_signature;
 /// TikTok's documented retry delays after the first failed delivery (seconds).
 pub const RETRY_SCHEDULE_SECS: [u64; 4] = [120, 1800, 10_800, 43_200];
 
+/// Per-attempt timeout: TikTok expects an answer within 3 s.
+pub const DEFAULT_TIMEOUT_MS: u64 = 3000;
+
 /// Most delivery-log entries kept.
 const LOG_CAP: usize = 20_000;
 
