@@ -136,6 +136,25 @@ test('100 concurrent calls with an expired token: exactly one refresh', async ()
   assert.ok(refreshed.accessTokenExpireIn > Date.now() / 1000)
 })
 
+test('shops of one seller share its token pair: one refresh serves both, and both are told', async () => {
+  const [gb, de] = sandbox.info.shops.filter((s) => s.open_id === 'sbxOpenId0000000002')
+  const tokens = await sandbox.control('POST', '/tokens', { open_id: gb.open_id })
+  const ev = []
+  const c = new TikTokShopClient({ appKey: sandbox.info.app_key, appSecret: sandbox.info.app_secret, apiBase: sandbox.info.base_url, authBase: sandbox.info.base_url }, (e) => ev.push(e))
+  for (const s of [gb, de]) {
+    await c.addShop({ shopId: s.id, cipher: s.cipher, accessToken: tokens.access_token, accessTokenExpireIn: tokens.access_token_expire_in, refreshToken: tokens.refresh_token, refreshTokenExpireIn: tokens.refresh_token_expire_in })
+  }
+  await sandbox.control('POST', '/tokens/expire', { access_token: tokens.access_token })
+  await sandbox.control('DELETE', '/counters')
+  await Promise.all([gb, de].flatMap((s) => Array.from({ length: 10 }, () => c.call(s.id, 'logistics.warehouses'))))
+  assert.equal(countFor(await sandbox.control('GET', '/counters'), '/api/v2/token/refresh'), 1)
+  const refreshed = ev.filter((e) => e.type === 'tokensRefreshed')
+  assert.deepEqual(refreshed.map((e) => e.shopId).sort(), [gb.id, de.id].sort(), 'each shop hears of the new pair')
+  // after the refresh, the other shop works with the new token too
+  await c.call(de.id, 'logistics.warehouses')
+  await c.call(gb.id, 'logistics.warehouses')
+})
+
 test('a deauthorized seller is surfaced once, as an event and a distinct error, without a retry loop', async () => {
   const { client: c, events: ev } = await connect()
   await sandbox.control('POST', `/sellers/${shop.open_id}/deauthorize`, {})

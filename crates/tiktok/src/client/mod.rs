@@ -99,7 +99,8 @@ pub struct ShopCredentials {
 struct ShopEntry {
     shop_id: String,
     cipher: Option<String>,
-    tokens: ShopTokens,
+    /// Shared by every shop of the same authorization (see [`Client::add_shop`]).
+    tokens: Arc<ShopTokens>,
 }
 
 struct Inner {
@@ -183,32 +184,50 @@ impl Client {
     }
 
     /// Adds a shop, or replaces its cipher and tokens (e.g. after it was connected again).
+    ///
+    /// TikTok issues one token pair per seller authorization, valid for all the seller's shops, and a
+    /// refresh replaces it for all of them. So shops added with the same refresh token share one token
+    /// state: one refresh serves them all, and none is left holding a replaced token.
     pub async fn add_shop(&self, shop: ShopCredentials) -> Result<()> {
         if shop.shop_id.is_empty() {
             return Err(Error::invalid_argument("shopId", "must not be empty"));
         }
-        let existing = self
+        let entries: Vec<Arc<ShopEntry>> = self
             .inner
             .shops
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&shop.shop_id)
-            .cloned();
-        match existing {
-            Some(entry) if entry.cipher == shop.cipher => entry.tokens.replace(shop.tokens).await,
-            _ => {
-                let entry = Arc::new(ShopEntry {
-                    shop_id: shop.shop_id.clone(),
-                    cipher: shop.cipher,
-                    tokens: ShopTokens::new(shop.tokens),
-                });
-                self.inner
-                    .shops
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(shop.shop_id, entry);
+            .values()
+            .cloned()
+            .collect();
+        let mut shared = None;
+        for entry in &entries {
+            if entry.tokens.holds_refresh_token(&shop.tokens.refresh_token).await {
+                shared = Some(entry.tokens.clone());
+                break;
             }
         }
+        let tokens = match shared {
+            Some(tokens) => tokens,
+            None => match entries.iter().find(|e| e.shop_id == shop.shop_id) {
+                // Reconnected: the new pair replaces the old one wherever it was shared.
+                Some(existing) => {
+                    existing.tokens.replace(shop.tokens).await;
+                    existing.tokens.clone()
+                }
+                None => Arc::new(ShopTokens::new(shop.tokens)),
+            },
+        };
+        let entry = Arc::new(ShopEntry {
+            shop_id: shop.shop_id.clone(),
+            cipher: shop.cipher,
+            tokens,
+        });
+        self.inner
+            .shops
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(shop.shop_id, entry);
         Ok(())
     }
 
@@ -283,17 +302,34 @@ impl Shop {
         &self.entry.shop_id
     }
 
+    /// Every shop sharing this shop's token state (itself included).
+    fn shops_of_grant(&self) -> Vec<String> {
+        let shops = self.inner.shops.read().unwrap_or_else(|p| p.into_inner());
+        let mut ids: Vec<String> = shops
+            .values()
+            .filter(|e| Arc::ptr_eq(&e.tokens, &self.entry.tokens))
+            .map(|e| e.shop_id.clone())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Reports a refresh (or its refusal) once for every shop of the grant, so each shop's stored
+    /// tokens can be updated.
     fn outcome_handler(&self) -> impl Fn(RefreshOutcome) + Send + Sync + '_ {
-        move |outcome| match outcome {
-            RefreshOutcome::Refreshed(tokens) => self.inner.emit(ClientEvent::TokensRefreshed {
-                shop_id: self.entry.shop_id.clone(),
-                tokens,
-            }),
-            RefreshOutcome::ReauthorizationRequired(error) => {
-                self.inner.emit(ClientEvent::ReauthorizationRequired {
-                    shop_id: self.entry.shop_id.clone(),
-                    error,
-                })
+        move |outcome| {
+            for shop_id in self.shops_of_grant() {
+                let event = match &outcome {
+                    RefreshOutcome::Refreshed(tokens) => ClientEvent::TokensRefreshed {
+                        shop_id,
+                        tokens: tokens.clone(),
+                    },
+                    RefreshOutcome::ReauthorizationRequired(error) => ClientEvent::ReauthorizationRequired {
+                        shop_id,
+                        error: error.clone(),
+                    },
+                };
+                self.inner.emit(event);
             }
         }
     }

@@ -176,6 +176,12 @@ impl ShopTokens {
         error
     }
 
+    /// True when `refresh_token` is this state's current refresh token (shops of one authorization).
+    pub async fn holds_refresh_token(&self, refresh_token: &SecretString) -> bool {
+        use tts_core::ExposeSecret;
+        self.state.read().await.tokens.refresh_token.expose_secret() == refresh_token.expose_secret()
+    }
+
     /// The generation of the current token.
     pub async fn generation(&self) -> u64 {
         self.state.read().await.generation
