@@ -130,7 +130,7 @@ pub struct MappedOrder {
     pub address_complete: bool,
     /// The order body without address and contact ids.
     pub order: OrderCreate,
-    /// Set when TikTok says the order is paid (any status but UNPAID).
+    /// Set when TikTok says the order is paid (ON_HOLD up to COMPLETED; not UNPAID or CANCELLED).
     pub payment: Option<PaymentDraft>,
     pub currency: String,
     /// Texts to attach to the order as comments (`POST /rest/comments`), e.g. the buyer's message.
@@ -455,7 +455,11 @@ pub fn map_order(order: &Order, config: &OrderMappingConfig, lookup: &dyn Variat
         properties,
         ..Default::default()
     };
-    let paid = !matches!(order.status, OrderStatus::Unpaid);
+    // Paid and not cancelled: a cancelled order is refunded by TikTok, so no payment is booked.
+    let paid = !matches!(
+        order.status,
+        OrderStatus::Unpaid | OrderStatus::Cancelled | OrderStatus::Unknown(_) | OrderStatus::Missing
+    );
     let payment = match (paid, total_amount) {
         (true, Some(amount)) => Some(PaymentDraft {
             amount,

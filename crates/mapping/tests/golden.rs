@@ -564,3 +564,21 @@ fn text_language_fallback_and_image_truncation_are_warnings() {
     );
     assert!(!has_errors(&mapped.problems));
 }
+
+#[test]
+fn payments_only_for_paid_orders() {
+    let mut order: Order = read_json("order/discount_and_shipping.tiktok.json");
+    assert!(map_order(&order, &order_config("EUR"), &lookup).payment.is_some());
+    for status in [
+        tts_tiktok::model::order::OrderStatus::Unpaid,
+        tts_tiktok::model::order::OrderStatus::Cancelled,
+    ] {
+        order.status = status;
+        let mapped = map_order(&order, &order_config("EUR"), &lookup);
+        assert!(mapped.payment.is_none(), "{}", order.status);
+    }
+    assert_eq!(
+        map_order(&order, &order_config("EUR"), &lookup).order.status_id,
+        Some(Decimal::from(8))
+    );
+}
