@@ -1,0 +1,272 @@
+//! The control API under `/_plenty/` (plain JSON, no token): seed, change stock, ship orders, counters,
+//! plan/window, sessions, faults, reset. Extend it, don't change it: test suites depend on its shape.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde_json::{Value, json};
+
+use crate::app::{PlentySandbox, json_response};
+use crate::config::Plan;
+use crate::faults::FaultRule;
+
+type S = State<Arc<PlentySandbox>>;
+
+pub fn router() -> Router<Arc<PlentySandbox>> {
+    Router::new()
+        .route("/health", get(|| async { axum::Json(json!({ "ok": true })) }))
+        .route("/info", get(info))
+        .route("/reset", post(reset))
+        .route("/seed", post(seed))
+        .route("/stock", post(stock))
+        .route("/orders/{id}", get(order))
+        .route("/orders/{id}/ship", post(ship))
+        .route("/counters", get(counters).delete(reset_counters))
+        .route("/limits", get(get_limits).put(put_limits))
+        .route("/sessions", get(get_sessions).put(put_sessions))
+        .route("/sessions/reset", post(reset_sessions))
+        .route("/sessions/invalidate", post(reset_sessions))
+        .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
+        .route("/faults/{id}", delete(remove_fault))
+        .route("/images/{item}/{file}", get(image))
+}
+
+fn bad(message: impl Into<String>) -> Response {
+    json_response(400, json!({ "error": message.into() }))
+}
+
+fn body(raw: &Bytes) -> Result<Value, Response> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(raw).map_err(|e| bad(format!("invalid JSON body: {e}")))
+}
+
+async fn info(State(app): S) -> Response {
+    json_response(200, app.info())
+}
+
+async fn reset(State(app): S) -> Response {
+    app.reset();
+    json_response(200, json!({ "reset": true }))
+}
+
+/// `{"items": N}` generates N more items; `{"orders": N}` creates N sales orders on seeded variations
+/// (external order ids `seed-<n>`).
+async fn seed(State(app): S, raw: Bytes) -> Response {
+    let v = match body(&raw) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let now = crate::clock::now_secs();
+    let mut store = app.store.lock().expect("store");
+    let mut items = Vec::new();
+    for _ in 0..v["items"].as_u64().unwrap_or(0).min(10_000) {
+        let n = store.catalog.item_count();
+        items.push(store.catalog.add_generated_item(n, now));
+    }
+    let mut orders = Vec::new();
+    let variation_ids: Vec<i64> = store.catalog.variations.keys().copied().collect();
+    for n in 0..v["orders"].as_u64().unwrap_or(0).min(10_000) {
+        let variation = variation_ids[n as usize % variation_ids.len()];
+        let order = json!({
+            "typeId": 1, "plentyId": 1000, "statusId": 5, "referrerId": 1,
+            "orderItems": [{"typeId": 1, "itemVariationId": variation, "quantity": 1, "orderItemName": format!("Artikel {variation}"), "referrerId": 1,
+                            "amounts": [{"currency": "EUR", "priceOriginalGross": 19.99}]}],
+            "properties": [{"typeId": 7, "value": format!("seed-{}", store.orders.len() + 1)}],
+        });
+        match store.create_order(order, now) {
+            Ok(o) => orders.push(o["id"].clone()),
+            Err(e) => return json_response(500, e.body),
+        }
+    }
+    json_response(
+        200,
+        json!({ "items": items, "orders": orders, "item_count": store.catalog.item_count(), "variation_count": store.catalog.variations.len() }),
+    )
+}
+
+/// `{"variation_id", "warehouse_id", "physical": N}` or `{"delta": ±N}`; bumps `stockUpdatedAt`.
+async fn stock(State(app): S, raw: Bytes) -> Response {
+    let v = match body(&raw) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (Some(variation), Some(warehouse)) = (v["variation_id"].as_i64(), v["warehouse_id"].as_i64()) else {
+        return bad("variation_id and warehouse_id are required");
+    };
+    let result = app.store.lock().expect("store").catalog.set_stock(
+        variation,
+        warehouse,
+        v["physical"].as_i64(),
+        v["delta"].as_i64(),
+        crate::clock::now_secs(),
+    );
+    match result {
+        Ok(rows) => json_response(200, json!({ "stock": rows })),
+        Err(e) => json_response(404, json!({ "error": e })),
+    }
+}
+
+async fn order(State(app): S, Path(id): Path<i64>) -> Response {
+    crate::rest::answer(app.store.lock().expect("store").order(id))
+}
+
+/// Adds a shipping package (`{"package_number"?}`) and sets status 7.
+async fn ship(State(app): S, Path(id): Path<i64>, raw: Bytes) -> Response {
+    let v = match body(&raw) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let number = v["package_number"].as_str().map(String::from);
+    crate::rest::answer(
+        app.store
+            .lock()
+            .expect("store")
+            .ship(id, number, crate::clock::now_secs()),
+    )
+}
+
+async fn counters(State(app): S) -> Response {
+    json_response(200, app.stats.to_json())
+}
+
+async fn reset_counters(State(app): S) -> Response {
+    app.stats.reset();
+    json_response(200, json!({ "reset": true }))
+}
+
+fn limits_json(app: &PlentySandbox) -> Value {
+    let l = app.limits.lock().expect("limits");
+    json!({
+        "plan": l.plan,
+        "window_secs": l.window.as_secs_f64(),
+        "long_window_secs": l.long_window.as_secs_f64(),
+        "route_limits": l.route_limits,
+    })
+}
+
+async fn get_limits(State(app): S) -> Response {
+    json_response(200, limits_json(&app))
+}
+
+/// `{plan?: "basic"|…, reads_per_window?, writes_per_window?, reads_per_day?, writes_per_day?,
+/// window_secs?, long_window_secs?, route_limits?: {"POST /rest/orders": N | null}}`. Windows restart.
+async fn put_limits(State(app): S, raw: Bytes) -> Response {
+    let v = match body(&raw) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    {
+        let mut l = app.limits.lock().expect("limits");
+        if let Some(name) = v["plan"].as_str() {
+            match Plan::named(name) {
+                Some(p) => l.plan = p,
+                None => return bad(format!("unknown plan {name}")),
+            }
+        }
+        let count = |k: &str| v[k].as_u64().map(|n| n.min(u32::MAX as u64) as u32);
+        let plan = &mut l.plan;
+        plan.reads_per_window = count("reads_per_window").unwrap_or(plan.reads_per_window);
+        plan.writes_per_window = count("writes_per_window").unwrap_or(plan.writes_per_window);
+        plan.reads_per_day = count("reads_per_day").unwrap_or(plan.reads_per_day);
+        plan.writes_per_day = count("writes_per_day").unwrap_or(plan.writes_per_day);
+        let secs = |k: &str| {
+            v[k].as_f64()
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map(Duration::from_secs_f64)
+        };
+        if let Some(w) = secs("window_secs") {
+            l.window = w;
+        }
+        if let Some(w) = secs("long_window_secs") {
+            l.long_window = w;
+        }
+        if let Some(routes) = v["route_limits"].as_object() {
+            for (route, n) in routes {
+                match n.as_u64() {
+                    Some(n) => l.route_limits.insert(route.clone(), n as u32),
+                    None => l.route_limits.remove(route),
+                };
+            }
+        }
+        l.clear_windows();
+    }
+    json_response(200, limits_json(&app))
+}
+
+fn sessions_json(app: &PlentySandbox) -> Value {
+    let mut s = app.sessions.lock().expect("sessions");
+    json!({ "valid": s.valid_count(Instant::now()), "cap": s.cap, "token_ttl_secs": s.ttl.as_secs_f64() })
+}
+
+async fn get_sessions(State(app): S) -> Response {
+    json_response(200, sessions_json(&app))
+}
+
+/// `{cap?, token_ttl_secs?}` (applies to later logins).
+async fn put_sessions(State(app): S, raw: Bytes) -> Response {
+    let v = match body(&raw) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    {
+        let mut s = app.sessions.lock().expect("sessions");
+        if let Some(n) = v["cap"].as_u64() {
+            s.cap = n as usize;
+        }
+        if let Some(t) = v["token_ttl_secs"].as_f64().filter(|t| t.is_finite() && *t > 0.0) {
+            s.ttl = Duration::from_secs_f64(t);
+        }
+    }
+    json_response(200, sessions_json(&app))
+}
+
+/// Ends every session: tokens in use answer 401 from now on (`/sessions/invalidate` is the same).
+async fn reset_sessions(State(app): S) -> Response {
+    let ended = app.sessions.lock().expect("sessions").clear();
+    json_response(200, json!({ "ended": ended }))
+}
+
+async fn list_faults(State(app): S) -> Response {
+    json_response(200, json!({ "faults": app.faults.list() }))
+}
+
+async fn add_fault(State(app): S, raw: Bytes) -> Response {
+    let v = match body(&raw) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match serde_json::from_value::<FaultRule>(v) {
+        Err(e) => bad(format!("invalid fault: {e}")),
+        Ok(rule) => match app.faults.add(rule) {
+            Ok(r) => json_response(200, json!(r)),
+            Err(e) => bad(e),
+        },
+    }
+}
+
+async fn clear_faults(State(app): S) -> Response {
+    json_response(200, json!({ "removed": app.faults.remove(None) }))
+}
+
+async fn remove_fault(State(app): S, Path(id): Path<u64>) -> Response {
+    json_response(200, json!({ "removed": app.faults.remove(Some(id)) }))
+}
+
+/// Image URLs of the catalogue resolve to a 1×1 placeholder PNG.
+async fn image() -> Response {
+    const PNG: &[u8] = &[
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0,
+        0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c,
+        0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0, 0, 0, 0,
+        0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+    ];
+    ([(header::CONTENT_TYPE, "image/png")], PNG).into_response()
+}
