@@ -177,7 +177,7 @@ impl Catalog {
             ],
             image_ids: image_ids.clone(),
             created_at: now - 30 * 86_400,
-            updated_at: now - (n as i64 % 7) * 86_400,
+            updated_at: now - (1 + n as i64 % 7) * 86_400,
         };
         self.items.insert(item_id, item);
         let mut first = true;
@@ -214,8 +214,8 @@ impl Catalog {
                         skus: Vec::new(),
                         stock,
                         created_at: now - 30 * 86_400,
-                        updated_at: now - (id % 10) * 86_400,
-                        stock_updated_at: now - (id % 5) * 3600,
+                        updated_at: now - (1 + id % 10) * 86_400,
+                        stock_updated_at: now - (1 + id % 5) * 3600,
                     },
                 );
                 first = false;
@@ -275,15 +275,29 @@ impl Catalog {
             .collect()
     }
 
+    /// Per-variation stock (`VariationStock`: `physicalStock`, `netStock`, …).
     pub fn stock_json(v: &Variation) -> Vec<Value> {
         v.stock
             .iter()
             .map(|(wh, (physical, reserved))| {
                 json!({
-                    "itemId": v.item_id, "variationId": v.id, "warehouseId": wh,
+                    "variationId": v.id, "warehouseId": wh,
                     "physicalStock": physical, "reservedStock": reserved, "netStock": physical - reserved,
-                    "stockPhysical": physical, "stockNet": physical - reserved, "reorderDelta": 0,
                     "reservedListing": 0, "reservedBundles": 0, "updatedAt": w3c(v.stock_updated_at),
+                })
+            })
+            .collect()
+    }
+
+    /// Stock-management rows (`stockPhysical`, `stockNet`, … as the stock-management routes spell them).
+    pub fn stock_management_json(v: &Variation) -> Vec<Value> {
+        v.stock
+            .iter()
+            .map(|(wh, (physical, reserved))| {
+                json!({
+                    "itemId": v.item_id, "variationId": v.id, "warehouseId": wh,
+                    "stockPhysical": physical, "reservedStock": reserved, "stockNet": physical - reserved,
+                    "reorderDelta": 0, "updatedAt": w3c(v.stock_updated_at),
                 })
             })
             .collect()

@@ -261,7 +261,7 @@ fn stock_rows(store: &crate::store::Store, q: &Query, warehouse: Option<i64>) ->
         .filter(|v| {
             from.is_none_or(|f| v.stock_updated_at >= f) && to.is_none_or(|t| v.stock_updated_at <= t)
         })
-        .flat_map(Catalog::stock_json)
+        .flat_map(Catalog::stock_management_json)
         .filter(|row| warehouse.is_none_or(|w| row["warehouseId"].as_i64() == Some(w)))
         .collect();
     page_of(rows, q, 50, 250)

@@ -380,12 +380,10 @@ impl Client {
             builder = builder.query(&request.query);
         }
         if let Some(token) = token {
-            let mut value = reqwest::header::HeaderValue::from_str(&format!(
-                "Bearer {}",
-                token.expose_secret()
-            ))
-            .map_err(|_| {
-                (
+            let mut value =
+                reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+                    .map_err(|_| {
+                        (
                     Error::new(
                         ErrorCode::InvalidResponse,
                         "plentymarkets login answer: `access_token` has characters not allowed in a header",
@@ -393,7 +391,7 @@ impl Client {
                     .with_field("access_token"),
                     AttemptFailure::NotSent,
                 )
-            })?;
+                    })?;
             value.set_sensitive(true);
             builder = builder.header(reqwest::header::AUTHORIZATION, value);
         }
