@@ -1,0 +1,317 @@
+//! Order import end to end: the TikTok sandbox and the PlentyONE stand-in, both in-process; signed
+//! webhooks (duplicated and shuffled) received, verified and stored in a SQLite inbox; the inbox
+//! processor with the order importer turns them into exactly one PlentyONE order per TikTok order.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tts_core::KeyRing;
+use tts_core::secret::secret;
+use tts_mapping::order::OrderMappingConfig;
+use tts_plenty::api::orders::OrderQuery;
+use tts_store::{NewInboxMessage, OrderMappingQuery, Store, SyncStatus};
+use tts_sync::inbox::{InboxProcessor, InboxSettings};
+use tts_sync::orders::{OrderEvents, OrderImporter};
+use tts_tiktok::client::{Client, ClientOptions, ShopCredentials};
+use tts_tiktok::oauth::TokenSet;
+use tts_tiktok::request::AppCredentials;
+
+/// Receives the sandbox's webhooks like the middleware route does: verify the raw bytes, store once.
+async fn start_receiver(store: Arc<dyn Store>, app_key: String, app_secret: String) -> String {
+    let app = axum::Router::new().route(
+        "/webhooks",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let (store, app_key, app_secret) = (store.clone(), app_key.clone(), app_secret.clone());
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                let Ok(n) = tts_tiktok::webhook::verify_and_parse(&app_key, &[&app_secret], auth, &body)
+                else {
+                    return StatusCode::UNAUTHORIZED;
+                };
+                let message = NewInboxMessage {
+                    notification_id: n.tts_notification_id,
+                    shop_id: n.shop_id,
+                    event_type: n.type_code,
+                    payload: body.to_vec(),
+                };
+                match store.insert_inbox(&message).await {
+                    Ok(_) => StatusCode::OK,
+                    Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+async fn control(http: &reqwest::Client, base: &str, method: &str, path: &str, body: Value) -> Value {
+    let req = http
+        .request(method.parse().unwrap(), format!("{base}/_sandbox{path}"))
+        .json(&body);
+    let res = req.send().await.unwrap();
+    assert!(res.status().is_success(), "{method} {path}: {}", res.status());
+    res.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhook_driven_import_creates_each_order_once_and_follows_cancellations() {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = Arc::new(KeyRing::parse(&KeyRing::generate_key()).unwrap());
+    let store = tts_store::open(
+        &format!("sqlite://{}", dir.path().join("sync.db").display()),
+        ring,
+    )
+    .await
+    .unwrap();
+
+    let defaults = tts_sandbox::Config::default();
+    let receiver = start_receiver(
+        store.clone(),
+        defaults.app.app_key.clone(),
+        defaults.app.app_secret.clone(),
+    )
+    .await;
+    let tiktok = tts_sandbox::start(tts_sandbox::Config {
+        webhook_url: Some(receiver),
+        webhook_duplicates: true,
+        webhook_shuffle_ms: 30,
+        ..defaults
+    })
+    .await
+    .unwrap();
+    // Basic plan (40 writes, 80 reads per window) with a 1 s window instead of a minute: the same rules, fast.
+    let plenty_config = tts_plenty_sandbox::Config {
+        window: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let (plenty_user, plenty_password) = (plenty_config.username.clone(), plenty_config.password.clone());
+    let plenty = tts_plenty_sandbox::start(plenty_config).await.unwrap();
+
+    let http = reqwest::Client::new();
+    let info = control(&http, &tiktok.base_url, "GET", "/info", json!({})).await;
+    let shop = &info["shops"][0];
+    let shop_id = shop["id"].as_str().unwrap().to_string();
+    let tokens = control(&http, &tiktok.base_url, "POST", "/tokens", json!({})).await;
+
+    let app = AppCredentials::new(
+        info["app_key"].as_str().unwrap(),
+        secret(info["app_secret"].as_str().unwrap()),
+    )
+    .unwrap();
+    let client = Client::new(
+        app,
+        ClientOptions {
+            api_base: tiktok.base_url.clone(),
+            auth_base: tiktok.base_url.clone(),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    client
+        .add_shop(ShopCredentials {
+            shop_id: shop_id.clone(),
+            cipher: shop["cipher"].as_str().map(str::to_string),
+            tokens: TokenSet {
+                access_token: secret(tokens["access_token"].as_str().unwrap()),
+                access_token_expire_in: tokens["access_token_expire_in"].as_i64().unwrap(),
+                refresh_token: secret(tokens["refresh_token"].as_str().unwrap()),
+                refresh_token_expire_in: tokens["refresh_token_expire_in"].as_i64().unwrap(),
+                open_id: String::new(),
+                seller_name: String::new(),
+                seller_base_region: String::new(),
+                user_type: 0,
+                granted_scopes: vec![],
+            },
+        })
+        .await
+        .unwrap();
+
+    let plenty_client = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
+        plenty.base_url.clone(),
+        plenty_user,
+        plenty_password,
+    ))
+    .unwrap();
+    let referrer = plenty_client.ensure_referrer("TikTok Shop").await.unwrap();
+    let config = OrderMappingConfig {
+        shop_id: shop_id.clone(),
+        plenty_id: 1000,
+        referrer_id: referrer,
+        ..Default::default()
+    };
+    let importer = Arc::new(OrderImporter::new(
+        store.clone(),
+        client.clone(),
+        plenty_client.clone(),
+        HashMap::from([(shop_id.clone(), config)]),
+        "test-worker",
+    ));
+
+    // 30 paid orders; webhooks arrive twice each and out of order
+    let created = control(
+        &http,
+        &tiktok.base_url,
+        "POST",
+        &format!("/shops/{shop_id}/orders"),
+        json!({"count": 30, "status": "AWAITING_SHIPMENT"}),
+    )
+    .await;
+    let order_ids: Vec<String> = created["order_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|owner| {
+            let processor = InboxProcessor::new(
+                store.clone(),
+                Arc::new(OrderEvents(importer.clone())),
+                InboxSettings {
+                    owner: owner.into(),
+                    idle_poll: Duration::from_millis(20),
+                    retry_base: Duration::from_millis(50),
+                    ..Default::default()
+                },
+            );
+            let stopped = stopped.clone();
+            tokio::spawn(async move { processor.run(stopped).await })
+        })
+        .collect();
+
+    let synced = |store: Arc<dyn Store>, shop_id: String| async move {
+        store
+            .list_order_mappings(&OrderMappingQuery {
+                shop_id,
+                status: Some(SyncStatus::Synced),
+                after_tiktok_order_id: None,
+                limit: 1000,
+            })
+            .await
+            .unwrap()
+    };
+    let mut mappings = Vec::new();
+    for _ in 0..300 {
+        mappings = synced(store.clone(), shop_id.clone()).await;
+        if mappings.len() == order_ids.len() && store.count_inbox_pending().await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if mappings.len() != 30 {
+        let all = store
+            .list_order_mappings(&OrderMappingQuery {
+                shop_id: shop_id.clone(),
+                status: None,
+                after_tiktok_order_id: None,
+                limit: 1000,
+            })
+            .await
+            .unwrap();
+        let failing = store
+            .list_inbox(&tts_store::InboxQuery {
+                shop_id: None,
+                state: tts_store::InboxState::Failing,
+                after_notification_id: None,
+                limit: 5,
+            })
+            .await
+            .unwrap();
+        let given_up = store
+            .list_inbox(&tts_store::InboxQuery {
+                shop_id: None,
+                state: tts_store::InboxState::GivenUp,
+                after_notification_id: None,
+                limit: 5,
+            })
+            .await
+            .unwrap();
+        panic!(
+            "{} of 30 imported; mappings: {:?}; failing: {:?}; given up: {:?}",
+            mappings.len(),
+            all.iter()
+                .map(|m| (m.sync_status, m.sync_error.clone()))
+                .take(5)
+                .collect::<Vec<_>>(),
+            failing.iter().map(|m| m.last_error.clone()).collect::<Vec<_>>(),
+            given_up.iter().map(|m| m.last_error.clone()).collect::<Vec<_>>()
+        );
+    }
+    let plenty_ids: HashSet<i64> = mappings.iter().map(|m| m.plenty_order_id.unwrap()).collect();
+    assert_eq!(plenty_ids.len(), 30, "one PlentyONE order per TikTok order");
+
+    // PlentyONE holds exactly one order per external id
+    for id in &order_ids {
+        let external = format!("{shop_id}_{id}");
+        let found = plenty_client
+            .find_order_by_external_id(&external)
+            .await
+            .unwrap()
+            .expect("created");
+        let mapped = mappings
+            .iter()
+            .find(|m| &m.tiktok_order_id == id)
+            .unwrap()
+            .plenty_order_id;
+        assert_eq!(Some(found.id), mapped, "{external}");
+        let query = OrderQuery {
+            external_order_id: Some(external.clone()),
+            ..Default::default()
+        };
+        let copies: Vec<_> = plenty_client.orders(&query).unwrap().collect().await;
+        assert_eq!(copies.len(), 1, "{external} exists once in PlentyONE");
+    }
+
+    // a buyer cancels three orders: their PlentyONE orders follow
+    for id in &order_ids[..3] {
+        control(
+            &http,
+            &tiktok.base_url,
+            "POST",
+            &format!("/orders/{id}/advance"),
+            json!({"status": "CANCELLED"}),
+        )
+        .await;
+    }
+    for _ in 0..300 {
+        let cancelled = synced(store.clone(), shop_id.clone())
+            .await
+            .into_iter()
+            .filter(|m| m.tiktok_status.as_deref() == Some("CANCELLED"))
+            .count();
+        if cancelled == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for id in &order_ids[..3] {
+        let m = store.get_order_mapping(&shop_id, id).await.unwrap().unwrap();
+        assert_eq!(m.tiktok_status.as_deref(), Some("CANCELLED"));
+        let order = plenty_client.order(m.plenty_order_id.unwrap()).await.unwrap();
+        assert!(
+            order.status_id >= rust_decimal::Decimal::from(8)
+                && order.status_id < rust_decimal::Decimal::from(9),
+            "{}",
+            order.status_id
+        );
+    }
+    stop.send(true).unwrap();
+    for w in workers {
+        w.await.unwrap();
+    }
+}
