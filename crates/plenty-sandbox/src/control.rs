@@ -41,11 +41,11 @@ fn bad(message: impl Into<String>) -> Response {
     json_response(400, json!({ "error": message.into() }))
 }
 
-fn body(raw: &Bytes) -> Result<Value, Response> {
+fn body(raw: &Bytes) -> Result<Value, String> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(raw).map_err(|e| bad(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(raw).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 async fn info(State(app): S) -> Response {
@@ -62,7 +62,7 @@ async fn reset(State(app): S) -> Response {
 async fn seed(State(app): S, raw: Bytes) -> Response {
     let v = match body(&raw) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     let now = crate::clock::now_secs();
     let mut store = app.store.lock().expect("store");
@@ -96,7 +96,7 @@ async fn seed(State(app): S, raw: Bytes) -> Response {
 async fn stock(State(app): S, raw: Bytes) -> Response {
     let v = match body(&raw) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     let (Some(variation), Some(warehouse)) = (v["variation_id"].as_i64(), v["warehouse_id"].as_i64()) else {
         return bad("variation_id and warehouse_id are required");
@@ -122,7 +122,7 @@ async fn order(State(app): S, Path(id): Path<i64>) -> Response {
 async fn ship(State(app): S, Path(id): Path<i64>, raw: Bytes) -> Response {
     let v = match body(&raw) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     let number = v["package_number"].as_str().map(String::from);
     crate::rest::answer(
@@ -161,7 +161,7 @@ async fn get_limits(State(app): S) -> Response {
 async fn put_limits(State(app): S, raw: Bytes) -> Response {
     let v = match body(&raw) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     {
         let mut l = app.limits.lock().expect("limits");
@@ -214,7 +214,7 @@ async fn get_sessions(State(app): S) -> Response {
 async fn put_sessions(State(app): S, raw: Bytes) -> Response {
     let v = match body(&raw) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     {
         let mut s = app.sessions.lock().expect("sessions");
@@ -241,7 +241,7 @@ async fn list_faults(State(app): S) -> Response {
 async fn add_fault(State(app): S, raw: Bytes) -> Response {
     let v = match body(&raw) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(e) => return bad(e),
     };
     match serde_json::from_value::<FaultRule>(v) {
         Err(e) => bad(format!("invalid fault: {e}")),

@@ -162,7 +162,7 @@ impl Limits {
 /// whole seconds; decimals let a window of one second be paced precisely.
 pub fn seconds_text(d: Duration) -> String {
     let ms = d.as_nanos().div_ceil(1_000_000);
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}", ms / 1000)
     } else {
         format!("{}.{:03}", ms / 1000, ms % 1000)

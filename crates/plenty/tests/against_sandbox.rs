@@ -87,9 +87,8 @@ async fn thousand_reads_and_five_hundred_writes_run_at_the_plan_limits_without_a
     let plan = &s.sandbox.config.plan;
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for t in 0..16usize {
+    for (t, &order_id) in order_ids.iter().enumerate() {
         let client = client.clone();
-        let order_id = order_ids[t];
         tasks.push(tokio::spawn(async move {
             // 8 readers and 8 writers, each with its share.
             if t < 8 {

@@ -4,6 +4,9 @@
 //! module (lenient like the models: defaults everywhere, unknown fields ignored). Lists that
 //! plentymarkets paginates are returned as lazy streams.
 
+// `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
+#![allow(clippy::result_large_err)]
+
 pub mod contacts;
 pub mod orders;
 pub mod packages;

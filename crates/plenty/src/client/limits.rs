@@ -117,7 +117,7 @@ pub fn read_retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// Seconds as `"12"` or `"0.734"`; negative or non-finite values are rejected.
 pub fn parse_seconds(text: &str) -> Option<Duration> {
     let secs: f64 = text.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0 && secs < 1e9).then(|| Duration::from_secs_f64(secs))
+    (secs.is_finite() && (0.0..1e9).contains(&secs)).then(|| Duration::from_secs_f64(secs))
 }
 
 /// What a caller may do now.

@@ -10,6 +10,9 @@
 //! # Ok(()) }
 //! ```
 
+// `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
+#![allow(clippy::result_large_err)]
+
 pub mod auth;
 pub mod limits;
 pub mod pacer;
