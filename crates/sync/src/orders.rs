@@ -41,6 +41,30 @@ pub enum ImportOutcome {
     Rejected { reason: String },
 }
 
+/// What the triggering event said about the order.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Seen<'a> {
+    /// TikTok's `update_time` (Unix seconds; 0 when unknown).
+    pub update_time: i64,
+    /// The status, when the event carries it.
+    pub status: Option<&'a str>,
+}
+
+/// True when an event cannot tell anything new: older than the state last applied, or as old with
+/// the same status (a duplicate delivery). `update_time` has whole-second resolution, so an event of
+/// the same second with another status is not stale: the order is fetched and compared. Pure.
+pub fn is_stale(event: &Seen<'_>, applied_time: Option<i64>, applied_status: Option<&str>) -> bool {
+    let Some(applied) = applied_time else { return false };
+    if event.update_time <= 0 {
+        return false;
+    }
+    let same_status = match (event.status, applied_status) {
+        (Some(seen), Some(applied)) => OrderStatus::parse(seen) == OrderStatus::parse(applied),
+        _ => false,
+    };
+    event.update_time < applied || (event.update_time == applied && same_status)
+}
+
 /// Imports TikTok orders into PlentyONE.
 pub struct OrderImporter {
     store: Arc<dyn Store>,
@@ -81,9 +105,30 @@ impl OrderImporter {
         })
     }
 
-    /// Brings one order up to date. `event_time` is the `update_time` of the event that triggered
-    /// this (0 for a reconciliation pass).
-    pub async fn sync_order(&self, shop_id: &str, order_id: &str, event_time: i64) -> Result<ImportOutcome> {
+    /// Brings one order up to date. `event` is what the triggering event said: its `update_time`
+    /// and, when it carries one, the order status (a webhook of type 1 does).
+    pub async fn sync_order(&self, shop_id: &str, order_id: &str, event: Seen<'_>) -> Result<ImportOutcome> {
+        self.sync(shop_id, order_id, event, None).await
+    }
+
+    /// Like [`sync_order`](Self::sync_order) for an order already fetched (by a search), saving the
+    /// detail call.
+    pub async fn sync_fetched_order(&self, shop_id: &str, order: Order) -> Result<ImportOutcome> {
+        let id = order.id.clone();
+        let seen = Seen {
+            update_time: order.update_time,
+            status: None,
+        };
+        self.sync(shop_id, &id, seen, Some(order)).await
+    }
+
+    async fn sync(
+        &self,
+        shop_id: &str,
+        order_id: &str,
+        event: Seen<'_>,
+        fetched: Option<Order>,
+    ) -> Result<ImportOutcome> {
         let lease = format!("order:{shop_id}:{order_id}");
         // Unique per call: concurrent workers of one process must exclude each other too.
         let holder = format!("{}:{:016x}", self.owner, rand::random::<u64>());
@@ -94,7 +139,7 @@ impl OrderImporter {
             )
             .with_retry_after(Duration::from_secs(2)));
         }
-        let result = self.sync_order_locked(shop_id, order_id, event_time).await;
+        let result = self.sync_order_locked(shop_id, order_id, event, fetched).await;
         // A release that fails only means the lease runs out by itself.
         let _ = self.store.release_lease(&lease, &holder).await;
         result
@@ -104,17 +149,20 @@ impl OrderImporter {
         &self,
         shop_id: &str,
         order_id: &str,
-        event_time: i64,
+        event: Seen<'_>,
+        fetched: Option<Order>,
     ) -> Result<ImportOutcome> {
         let config = self.config(shop_id)?;
         let mapping = self.store.get_order_mapping(shop_id, order_id).await?;
-        if let Some(m) = &mapping {
-            let applied = m.tiktok_update_time.unwrap_or(0);
-            if m.plenty_order_id.is_some() && event_time > 0 && event_time <= applied {
-                return Ok(ImportOutcome::Unchanged); // a stale or duplicate event
+        if let Some(m) = mapping.as_ref().filter(|m| m.plenty_order_id.is_some()) {
+            if is_stale(&event, m.tiktok_update_time, m.tiktok_status.as_deref()) {
+                return Ok(ImportOutcome::Unchanged);
             }
         }
-        let order = self.fetch_order(shop_id, order_id).await?;
+        let order = match fetched {
+            Some(order) => order,
+            None => self.fetch_order(shop_id, order_id).await?,
+        };
         match mapping {
             Some(m) if m.plenty_order_id.is_some() => self.follow_status(config, m, &order).await,
             _ => self.import(config, shop_id, &order).await,
@@ -288,6 +336,89 @@ fn missing_id(what: &str) -> Error {
     )
 }
 
+/// What a reconciliation pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub windows: usize,
+    pub seen: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub not_imported: usize,
+    pub rejected: usize,
+    /// Orders that failed (they are retried by the next pass; the cursor only moves past a window
+    /// once all its orders are done).
+    pub failed: usize,
+}
+
+/// The cursor kind of the order reconciliation.
+pub const ORDERS_CURSOR: &str = "orders.update_time";
+
+impl OrderImporter {
+    /// Catches up with TikTok: every order updated since the cursor (or `first_run_lookback` when
+    /// there is none), in windows of `window` seconds that overlap by `overlap` seconds, goes through
+    /// [`sync_fetched_order`](Self::sync_fetched_order). Webhooks can be lost or late; this is what
+    /// makes the import complete anyway. The cursor advances window by window, only past windows
+    /// whose orders all succeeded, so a crash or a failure repeats at most one window.
+    pub async fn reconcile(
+        &self,
+        shop_id: &str,
+        now: i64,
+        first_run_lookback: i64,
+        window: i64,
+        overlap: i64,
+    ) -> Result<ReconcileReport> {
+        use futures_util::TryStreamExt;
+        use tts_tiktok::client::api::OrderSearch;
+
+        let shop = self.tiktok.shop(shop_id)?;
+        let from = match self.store.get_cursor(shop_id, ORDERS_CURSOR).await? {
+            Some(cursor) => cursor.position.parse::<i64>().map_err(|_| {
+                Error::new(
+                    ErrorCode::Store,
+                    format!("cursor {ORDERS_CURSOR} of shop {shop_id} is not a timestamp"),
+                )
+            })?,
+            None => now - first_run_lookback,
+        };
+        let mut report = ReconcileReport::default();
+        for (ge, lt) in
+            tts_tiktok::client::paginate::reconciliation_windows(from - overlap, now, window, overlap)?
+        {
+            report.windows += 1;
+            let filter = OrderSearch {
+                update_time_ge: Some(ge),
+                update_time_lt: Some(lt),
+                ..Default::default()
+            };
+            let mut orders = Box::pin(shop.search_orders(&filter, 100));
+            let mut failed_in_window = 0;
+            while let Some(order) = orders.try_next().await? {
+                report.seen += 1;
+                match self.sync_fetched_order(shop_id, order).await {
+                    Ok(ImportOutcome::Created { .. }) => report.created += 1,
+                    Ok(ImportOutcome::StatusUpdated { .. }) => report.updated += 1,
+                    Ok(ImportOutcome::Unchanged) => report.unchanged += 1,
+                    Ok(ImportOutcome::NotImported { .. }) => report.not_imported += 1,
+                    Ok(ImportOutcome::Rejected { .. }) => report.rejected += 1,
+                    Err(e) => {
+                        tracing::warn!(shop = %shop_id, code = %e.code(), error = %e, "order reconciliation failed for one order");
+                        failed_in_window += 1;
+                    }
+                }
+            }
+            report.failed += failed_in_window;
+            if failed_in_window > 0 {
+                break; // the next pass starts again at this window
+            }
+            self.store
+                .set_cursor(shop_id, ORDERS_CURSOR, &lt.to_string())
+                .await?;
+        }
+        Ok(report)
+    }
+}
+
 /// Handles order webhooks from the inbox: status changes, address updates and cancellation requests
 /// all bring the order up to date.
 pub struct OrderEvents(pub Arc<OrderImporter>);
@@ -296,21 +427,73 @@ pub struct OrderEvents(pub Arc<OrderImporter>);
 impl crate::inbox::EventHandler for OrderEvents {
     async fn handle(&self, notification: &tts_tiktok::webhook::Notification) -> Result<()> {
         use tts_tiktok::webhook::Event;
-        let order_id = match &notification.event {
-            Event::OrderStatusChange(e) => &e.order_id,
-            Event::RecipientAddressUpdate(e) => &e.order_id,
-            Event::CancellationStatusChange(e) => &e.order_id,
+        let (order_id, status) = match &notification.event {
+            Event::OrderStatusChange(e) => (&e.order_id, Some(e.order_status.as_str())),
+            Event::RecipientAddressUpdate(e) => (&e.order_id, None),
+            Event::CancellationStatusChange(e) => (&e.order_id, None),
             _ => return Ok(()),
         };
-        let outcome = self
-            .0
-            .sync_order(
-                &notification.shop_id,
-                order_id,
-                crate::inbox::event_time(notification),
-            )
-            .await?;
+        let seen = Seen {
+            update_time: crate::inbox::event_time(notification),
+            status,
+        };
+        let outcome = self.0.sync_order(&notification.shop_id, order_id, seen).await?;
         tracing::debug!(shop = %notification.shop_id, order = %order_id, ?outcome, "order synced");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staleness_is_decided_by_time_then_status() {
+        let seen = |t, s| Seen {
+            update_time: t,
+            status: s,
+        };
+        assert!(
+            is_stale(
+                &seen(99, Some("IN_TRANSIT")),
+                Some(100),
+                Some("AWAITING_SHIPMENT")
+            ),
+            "older"
+        );
+        assert!(
+            is_stale(
+                &seen(100, Some("AWAITING_SHIPMENT")),
+                Some(100),
+                Some("AWAITING_SHIPMENT")
+            ),
+            "duplicate"
+        );
+        assert!(
+            is_stale(&seen(100, Some("CANCEL")), Some(100), Some("CANCELLED")),
+            "old spelling of the same status"
+        );
+        assert!(
+            !is_stale(
+                &seen(100, Some("IN_TRANSIT")),
+                Some(100),
+                Some("AWAITING_SHIPMENT")
+            ),
+            "same second, new status"
+        );
+        assert!(
+            !is_stale(&seen(100, None), Some(100), Some("AWAITING_SHIPMENT")),
+            "no status: look"
+        );
+        assert!(
+            !is_stale(
+                &seen(101, Some("AWAITING_SHIPMENT")),
+                Some(100),
+                Some("AWAITING_SHIPMENT")
+            ),
+            "newer"
+        );
+        assert!(!is_stale(&seen(0, None), Some(100), None), "unknown time: look");
+        assert!(!is_stale(&seen(50, None), None, None), "nothing applied yet");
     }
 }

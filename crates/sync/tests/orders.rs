@@ -64,8 +64,20 @@ async fn control(http: &reqwest::Client, base: &str, method: &str, path: &str, b
     res.json().await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn webhook_driven_import_creates_each_order_once_and_follows_cancellations() {
+struct World {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    tiktok: tts_sandbox::Running,
+    _plenty: tts_plenty_sandbox::Running,
+    http: reqwest::Client,
+    shop_id: String,
+    plenty_client: tts_plenty::client::Client,
+    importer: Arc<OrderImporter>,
+}
+
+/// Both stand-ins in-process, a SQLite store, the clients and the importer. With `webhooks`, the
+/// sandbox delivers its webhooks (twice each, shuffled) to a receiver that stores them in the inbox.
+async fn world(webhooks: bool) -> World {
     let dir = tempfile::tempdir().unwrap();
     let ring = Arc::new(KeyRing::parse(&KeyRing::generate_key()).unwrap());
     let store = tts_store::open(
@@ -76,14 +88,19 @@ async fn webhook_driven_import_creates_each_order_once_and_follows_cancellations
     .unwrap();
 
     let defaults = tts_sandbox::Config::default();
-    let receiver = start_receiver(
-        store.clone(),
-        defaults.app.app_key.clone(),
-        defaults.app.app_secret.clone(),
-    )
-    .await;
+    let webhook_url = match webhooks {
+        true => Some(
+            start_receiver(
+                store.clone(),
+                defaults.app.app_key.clone(),
+                defaults.app.app_secret.clone(),
+            )
+            .await,
+        ),
+        false => None,
+    };
     let tiktok = tts_sandbox::start(tts_sandbox::Config {
-        webhook_url: Some(receiver),
+        webhook_url,
         webhook_duplicates: true,
         webhook_shuffle_ms: 30,
         ..defaults
@@ -159,6 +176,30 @@ async fn webhook_driven_import_creates_each_order_once_and_follows_cancellations
         "test-worker",
     ));
 
+    World {
+        _dir: dir,
+        store,
+        tiktok,
+        _plenty: plenty,
+        http,
+        shop_id,
+        plenty_client,
+        importer,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhook_driven_import_creates_each_order_once_and_follows_cancellations() {
+    let World {
+        store,
+        tiktok,
+        http,
+        shop_id,
+        plenty_client,
+        importer,
+        _dir,
+        _plenty,
+    } = world(true).await;
     // 30 paid orders; webhooks arrive twice each and out of order
     let created = control(
         &http,
@@ -313,5 +354,94 @@ async fn webhook_driven_import_creates_each_order_once_and_follows_cancellations
     stop.send(true).unwrap();
     for w in workers {
         w.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reconciliation_imports_without_webhooks_resumes_from_its_cursor_and_never_duplicates() {
+    let World {
+        store,
+        tiktok,
+        http,
+        shop_id,
+        plenty_client,
+        importer,
+        _dir,
+        _plenty,
+    } = world(false).await;
+    let created = control(
+        &http,
+        &tiktok.base_url,
+        "POST",
+        &format!("/shops/{shop_id}/orders"),
+        json!({"count": 12, "status": "AWAITING_SHIPMENT"}),
+    )
+    .await;
+    let order_ids: Vec<String> = created["order_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+            + 1
+    };
+
+    let first = importer.reconcile(&shop_id, now(), 3600, 600, 60).await.unwrap();
+    assert_eq!((first.created, first.failed), (12, 0), "{first:?}");
+    let cursor = store
+        .get_cursor(&shop_id, tts_sync::orders::ORDERS_CURSOR)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(cursor.position.parse::<i64>().unwrap() >= now() - 1);
+
+    // a second pass sees the overlap again and changes nothing
+    let second = importer.reconcile(&shop_id, now(), 3600, 600, 60).await.unwrap();
+    assert_eq!((second.created, second.updated), (0, 0), "{second:?}");
+    assert_eq!(second.unchanged, second.seen);
+
+    // the platform ships one order; the next pass moves its PlentyONE status along
+    control(
+        &http,
+        &tiktok.base_url,
+        "POST",
+        &format!("/orders/{}/advance", order_ids[0]),
+        json!({"status": "IN_TRANSIT"}),
+    )
+    .await;
+    // (most likely the same second as the import: the same update_time with a new status still counts)
+    let third = importer.reconcile(&shop_id, now(), 3600, 600, 60).await.unwrap();
+    assert_eq!(third.updated, 1, "{third:?}");
+    let m = store
+        .get_order_mapping(&shop_id, &order_ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.tiktok_status.as_deref(), Some("IN_TRANSIT"));
+    let order = plenty_client.order(m.plenty_order_id.unwrap()).await.unwrap();
+    assert_eq!(
+        order.status_id,
+        rust_decimal::Decimal::from(7),
+        "IN_TRANSIT → 7 outgoing items booked"
+    );
+    for id in &order_ids {
+        let query = OrderQuery {
+            external_order_id: Some(format!("{shop_id}_{id}")),
+            ..Default::default()
+        };
+        assert_eq!(
+            plenty_client
+                .orders(&query)
+                .unwrap()
+                .collect::<Vec<_>>()
+                .await
+                .len(),
+            1
+        );
     }
 }
