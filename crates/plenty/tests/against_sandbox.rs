@@ -750,3 +750,55 @@ async fn retry_after_of_a_429_is_honoured() {
     assert_eq!(route_total(&c, "POST /rest/orders"), 2, "{c}");
     assert_eq!(c["routes"]["POST /rest/orders"]["ok"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn answers_out_of_order_and_slow_never_make_the_pacer_overshoot() {
+    // Random latency makes answers of one window arrive late, out of order and after the window
+    // changed: the budget must attribute them to the right window and count what is in flight.
+    let s = sandbox(Config {
+        window: Duration::from_millis(400),
+        plan: tts_plenty_sandbox::Plan {
+            reads_per_window: 12,
+            writes_per_window: 6,
+            ..tts_plenty_sandbox::Plan::basic()
+        },
+        ..Config::default()
+    })
+    .await;
+    for (latency, share) in [(150, 0.2), (60, 0.3), (20, 0.3)] {
+        control(
+            &s,
+            "POST",
+            "/faults",
+            json!({"kind": "latency", "latency_ms": latency, "probability": share}),
+        )
+        .await;
+    }
+    let client = client_for(&s);
+    let mut tasks = Vec::new();
+    for t in 0..24 {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..5 {
+                if t % 3 == 0 {
+                    client
+                        .create_contact(&Contact {
+                            type_id: 1,
+                            ..Default::default()
+                        })
+                        .await?;
+                } else {
+                    client.referrers().await?;
+                }
+            }
+            Ok::<_, tts_core::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let c = counters(&s).await;
+    assert_eq!(c["totals"]["rate_limited"], 0, "{c}");
+    assert_eq!(route_total(&c, "GET /rest/orders/referrers"), 80);
+    assert_eq!(route_total(&c, "POST /rest/accounts/contacts"), 40);
+}

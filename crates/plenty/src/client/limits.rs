@@ -7,8 +7,9 @@
 //! A budget never lets us exceed the server's count: requests in flight are charged against the last
 //! `Calls-Left` seen (they may or may not have been counted yet — assuming "not yet" errs on the safe
 //! side), and when nothing is left we wait until the window resets (`Decay`, plus a margin). Responses
-//! are attributed to a window by the reset time they imply (`now + Decay`), so a late answer from the
-//! previous window never refills or drains the current one. Before the first answer of a budget we
+//! are attributed to a window by the reset time they imply (between `sent + Decay` and
+//! `received + Decay`), so a late answer from the previous window never refills or drains the current
+//! one. Before the first answer of a budget we
 //! know nothing, so only one request of that budget is in flight.
 //!
 //! The async waiting around this lives in [`super::pacer`]; everything here takes `now` explicitly.
@@ -141,22 +142,37 @@ enum Limit {
     Known(u32),
 }
 
+/// Where a window's reset lies: the server computed `Decay` somewhere between sending and receiving,
+/// so one answer places the reset in `[sent + decay − margin, received + decay]` (the margin covers
+/// whole-second rounding). Answers of one window all contain the true reset, so their intervals
+/// overlap; windows are a whole window length apart, so theirs don't.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ResetAt {
+    earliest: Instant,
+    latest: Instant,
+}
+
+impl ResetAt {
+    fn overlaps(&self, other: &ResetAt) -> bool {
+        self.earliest <= other.latest && other.earliest <= self.latest
+    }
+}
+
 /// Bookkeeping of one limit.
 #[derive(Clone, Debug)]
 pub struct Budget {
     limit: Limit,
     /// Absent headers after the first answer mean "no limit here" (routes) rather than "unknown".
     absent_means_unlimited: bool,
-    /// Our (never early) estimate of when the server's current window ends; `None` after it passed.
-    window_end: Option<Instant>,
-    /// End of the window before, to recognise late answers from it.
-    previous_end: Option<Instant>,
+    /// The current window's reset; `None` once it passed (until an answer of the next one arrives).
+    window: Option<ResetAt>,
+    /// The window before, to recognise late answers from it.
+    previous: Option<ResetAt>,
     /// Lowest `Calls-Left` seen in the current window.
     left: u32,
     in_flight: u32,
     /// Set by a 429's `Retry-After`.
     blocked_until: Option<Instant>,
-    longest_decay: Duration,
 }
 
 impl Budget {
@@ -174,12 +190,11 @@ impl Budget {
         Budget {
             limit: Limit::Unknown,
             absent_means_unlimited,
-            window_end: None,
-            previous_end: None,
+            window: None,
+            previous: None,
             left: 0,
             in_flight: 0,
             blocked_until: None,
-            longest_decay: Duration::ZERO,
         }
     }
 
@@ -195,19 +210,13 @@ impl Budget {
         }
     }
 
-    /// Answers within this distance of the same reset time belong to the same window. Half the window
-    /// (estimated by the longest `Decay` seen), bounded for coarse whole-second headers.
-    fn tolerance(&self) -> Duration {
-        (self.longest_decay / 2).clamp(Duration::from_millis(20), Duration::from_secs(5))
-    }
-
-    /// Starts a fresh window once the current one has passed (with `margin` for clock and rounding).
+    /// Starts a fresh window once the current one has surely passed (latest reset + margin).
     fn roll(&mut self, now: Instant, margin: Duration) {
-        if let (Some(end), Limit::Known(limit)) = (self.window_end, self.limit)
-            && now >= end + margin
+        if let (Some(w), Limit::Known(limit)) = (self.window, self.limit)
+            && now >= w.latest + margin
         {
-            self.previous_end = Some(end);
-            self.window_end = None;
+            self.previous = Some(w);
+            self.window = None;
             self.left = limit;
         }
     }
@@ -226,9 +235,9 @@ impl Budget {
             Limit::Unknown if self.in_flight == 0 => Reserve::Go,
             Limit::Unknown => Reserve::Wait(AWAIT_ANSWER),
             Limit::Known(_) if self.left > self.in_flight => Reserve::Go,
-            Limit::Known(_) => match self.window_end {
-                Some(end) => Reserve::Wait(
-                    (end + margin)
+            Limit::Known(_) => match self.window {
+                Some(w) => Reserve::Wait(
+                    (w.latest + margin)
                         .saturating_duration_since(now)
                         .max(Duration::from_millis(1)),
                 ),
@@ -242,9 +251,9 @@ impl Budget {
         self.in_flight += 1;
     }
 
-    /// Settles one reserved request with what its response said (`None`: no headers for this scope,
-    /// or no response at all).
-    pub fn observe(&mut self, seen: Option<Observed>, now: Instant) {
+    /// Settles one reserved request, sent at `sent` and answered at `now`, with what its response
+    /// said (`None`: no headers for this scope, or no response at all).
+    pub fn observe(&mut self, seen: Option<Observed>, sent: Instant, now: Instant, margin: Duration) {
         self.in_flight = self.in_flight.saturating_sub(1);
         let Some(o) = seen else {
             match self.limit {
@@ -256,27 +265,39 @@ impl Budget {
             return;
         };
         self.limit = Limit::Known(o.limit);
-        self.longest_decay = self.longest_decay.max(o.decay);
-        let end = now + o.decay;
-        let tolerance = self.tolerance();
-        match self.window_end {
-            Some(current) if end + tolerance < current => {} // late answer from an older window
-            Some(current) if end > current + tolerance => {
+        let reset = ResetAt {
+            earliest: (sent + o.decay)
+                .checked_sub(margin)
+                .unwrap_or(sent)
+                .min(now + o.decay),
+            latest: now + o.decay,
+        };
+        match self.window {
+            Some(current) if reset.overlaps(&current) => {
+                self.left = self.left.min(o.calls_left);
+                // Narrow to what every answer agrees on; the latest bound stays at or after the truth.
+                let earliest = current.earliest.max(reset.earliest);
+                let latest = current.latest.min(reset.latest);
+                self.window = Some(ResetAt {
+                    earliest: earliest.min(latest),
+                    latest,
+                });
+            }
+            Some(current) if reset.latest < current.earliest => {} // late answer from an older window
+            Some(current) => {
                 // The server already started the next window.
-                self.previous_end = Some(current);
-                self.window_end = Some(end);
+                self.previous = Some(current);
+                self.window = Some(reset);
                 self.left = o.calls_left;
             }
-            Some(current) => {
-                self.left = self.left.min(o.calls_left);
-                // Every estimate is at or after the true reset; the earliest is the closest.
-                self.window_end = Some(current.min(end));
-            }
             None => {
-                if self.previous_end.is_some_and(|prev| end <= prev + tolerance) {
-                    return; // late answer from the window that just passed
+                if self
+                    .previous
+                    .is_some_and(|p| p.overlaps(&reset) || reset.latest < p.earliest)
+                {
+                    return; // late answer from a window that has passed
                 }
-                self.window_end = Some(end);
+                self.window = Some(reset);
                 self.left = o.calls_left;
             }
         }
@@ -319,11 +340,18 @@ impl Budgets {
         Reserve::Go
     }
 
-    /// Settles a reservation with the response's headers (`None`: no response).
-    pub fn observe(&mut self, scopes: &[Scope], headers: Option<&HeaderMap>, now: Instant) {
+    /// Settles a reservation made at `sent` with the response's headers (`None`: no response).
+    pub fn observe(
+        &mut self,
+        scopes: &[Scope],
+        headers: Option<&HeaderMap>,
+        sent: Instant,
+        now: Instant,
+        margin: Duration,
+    ) {
         for scope in scopes {
             let seen = headers.and_then(|h| read_period(h, scope.header_prefix()));
-            self.budget(scope).observe(seen, now);
+            self.budget(scope).observe(seen, sent, now, margin);
         }
     }
 
@@ -408,13 +436,13 @@ mod tests {
         assert_eq!(b.check(t0, MARGIN), Reserve::Go);
         b.reserve();
         assert!(matches!(b.check(t0, MARGIN), Reserve::Wait(_)));
-        b.observe(seen(80, 79, 1000), t0 + ms(5));
+        b.observe(seen(80, 79, 1000), t0, t0 + ms(5), MARGIN);
         for _ in 0..79 {
             assert_eq!(b.check(t0 + ms(6), MARGIN), Reserve::Go);
             b.reserve();
         }
-        // 1 counted + 79 in flight = the whole window
-        assert_eq!(b.check(t0 + ms(6), MARGIN), Reserve::Wait(ms(1005 - 6 + 10)));
+        // 1 counted + 79 in flight = the whole window; wait for the latest possible reset + margin
+        assert_eq!(b.check(t0 + ms(6), MARGIN), Reserve::Wait(ms(1005 + 10 - 6)));
     }
 
     #[test]
@@ -422,16 +450,16 @@ mod tests {
         let t0 = Instant::now();
         let mut b = Budget::global();
         b.reserve();
-        b.observe(seen(10, 9, 1000), t0);
+        b.observe(seen(10, 9, 1000), t0, t0, MARGIN);
         for _ in 0..9 {
             assert_eq!(b.check(t0, MARGIN), Reserve::Go);
             b.reserve();
         }
         // the server counted 5 of them; the other 4 are still in flight: still nothing free
-        b.observe(seen(10, 4, 990), t0 + ms(10));
+        b.observe(seen(10, 4, 990), t0, t0 + ms(10), MARGIN);
         assert!(matches!(b.check(t0 + ms(10), MARGIN), Reserve::Wait(_)));
         for (i, left) in [4, 3, 2, 1, 0, 0, 0, 0].into_iter().enumerate() {
-            b.observe(seen(10, left, 980), t0 + ms(20));
+            b.observe(seen(10, left, 980), t0, t0 + ms(20), MARGIN);
             assert!(
                 matches!(b.check(t0 + ms(20), MARGIN), Reserve::Wait(_)),
                 "after {i}"
@@ -443,32 +471,51 @@ mod tests {
     }
 
     #[test]
+    fn a_slow_answer_with_an_old_count_does_not_refill_the_window() {
+        let t0 = Instant::now();
+        let mut b = Budget::global();
+        b.reserve();
+        b.observe(seen(10, 9, 1000), t0, t0 + ms(1), MARGIN);
+        for _ in 0..9 {
+            b.reserve();
+        }
+        // fast answers: everything is used
+        for _ in 0..8 {
+            b.observe(seen(10, 0, 990), t0 + ms(2), t0 + ms(12), MARGIN);
+        }
+        // the first request of the window answers last (processing took 300 ms), with its early count
+        b.observe(seen(10, 8, 998), t0 + ms(2), t0 + ms(300), MARGIN);
+        assert!(matches!(b.check(t0 + ms(300), MARGIN), Reserve::Wait(_)));
+    }
+
+    #[test]
     fn late_answers_from_the_previous_window_neither_refill_nor_drain_the_new_one() {
         let t0 = Instant::now();
         let mut b = Budget::global();
         b.reserve();
-        b.observe(seen(4, 3, 1000), t0);
+        b.observe(seen(4, 3, 1000), t0, t0, MARGIN);
         for _ in 0..3 {
             b.reserve();
         }
-        // window passes; one answer of the old window is still outstanding
+        // window passes; answers of the old window are still outstanding
         let t1 = t0 + ms(1020);
         assert_eq!(b.check(t1, MARGIN), Reserve::Go);
         b.reserve();
-        b.observe(seen(4, 0, 1), t1); // old window said 0 left: must not apply to the new window
+        // old window said 0 left (computed at t0+995): must not apply to the new window
+        b.observe(seen(4, 0, 5), t0 + ms(990), t1, MARGIN);
         assert_eq!(b.check(t1, MARGIN), Reserve::Go);
         b.reserve();
         // 2 old still in flight + 2 new in flight = 4 = limit
         assert!(matches!(b.check(t1, MARGIN), Reserve::Wait(_)));
         // an answer of the new window
-        b.observe(seen(4, 2, 995), t1 + ms(5));
-        b.observe(seen(4, 0, 2), t1 + ms(5)); // the other old ones
-        b.observe(seen(4, 0, 1), t1 + ms(6));
+        b.observe(seen(4, 2, 995), t1, t1 + ms(5), MARGIN);
+        b.observe(seen(4, 0, 2), t0 + ms(995), t1 + ms(5), MARGIN); // the other old ones
+        b.observe(seen(4, 0, 1), t0 + ms(996), t1 + ms(6), MARGIN);
         // new window: 2 left per the server, 1 (new) still in flight
         assert_eq!(b.check(t1 + ms(7), MARGIN), Reserve::Go);
         b.reserve();
         // a request that failed without an answer may have been counted
-        b.observe(None, t1 + ms(8));
+        b.observe(None, t1 + ms(7), t1 + ms(8), MARGIN);
         assert!(matches!(b.check(t1 + ms(8), MARGIN), Reserve::Wait(_)));
     }
 
@@ -477,11 +524,10 @@ mod tests {
         let t0 = Instant::now();
         let mut b = Budget::global();
         b.reserve();
-        b.observe(seen(4, 0, 1000), t0);
+        b.observe(seen(4, 0, 1000), t0, t0, MARGIN);
         assert!(matches!(b.check(t0 + ms(500), MARGIN), Reserve::Wait(_)));
-        // (e.g. another process's request) — our reservation from a block at window end
         b.reserve();
-        b.observe(seen(4, 3, 1000), t0 + ms(1001));
+        b.observe(seen(4, 3, 1000), t0 + ms(1001), t0 + ms(1001), MARGIN);
         assert_eq!(b.check(t0 + ms(1002), MARGIN), Reserve::Go);
     }
 
@@ -490,14 +536,14 @@ mod tests {
         let t0 = Instant::now();
         let mut r = Budget::route();
         r.reserve();
-        r.observe(None, t0);
+        r.observe(None, t0, t0, MARGIN);
         for _ in 0..1000 {
             assert_eq!(r.check(t0, MARGIN), Reserve::Go);
             r.reserve();
         }
         let mut g = Budget::global();
         g.reserve();
-        g.observe(None, t0);
+        g.observe(None, t0, t0, MARGIN);
         g.reserve();
         assert!(matches!(g.check(t0, MARGIN), Reserve::Wait(_)));
     }
@@ -507,7 +553,7 @@ mod tests {
         let t0 = Instant::now();
         let mut b = Budget::global();
         b.reserve();
-        b.observe(seen(80, 50, 30_000), t0);
+        b.observe(seen(80, 50, 30_000), t0, t0, MARGIN);
         b.block_until(t0 + ms(2000));
         assert_eq!(b.check(t0 + ms(500), MARGIN), Reserve::Wait(ms(1500)));
         assert_eq!(b.check(t0 + ms(2000), MARGIN), Reserve::Go);
@@ -536,7 +582,7 @@ mod tests {
             );
             h.insert(HeaderName(p, "decay").name(), HeaderValue::from_static("1"));
         }
-        all.observe(&reads, Some(&h), t0);
+        all.observe(&reads, Some(&h), t0, t0, MARGIN);
         assert_eq!(all.try_reserve(&reads, t0, MARGIN), Reserve::Go);
         // the route's 2 per window are used up (1 counted, 1 in flight) although the globals have room
         assert!(matches!(all.try_reserve(&reads, t0, MARGIN), Reserve::Wait(_)));

@@ -106,8 +106,9 @@ struct Counters {
     relogins_after_401: AtomicU64,
 }
 
-/// One API call: route template, path parameters, query and body.
-#[derive(Clone, Debug)]
+/// One API call: route template, path parameters, query and body. `Debug` leaves the body out (the
+/// login body holds the password).
+#[derive(Clone)]
 pub struct Request {
     method: reqwest::Method,
     /// `"METHOD /rest/template/{param}"`: names the call in errors and keys its route budget.
@@ -180,6 +181,18 @@ impl Request {
         let start = self.path.find('{')?;
         let end = self.path[start..].find('}')? + start;
         Some(&self.path[start + 1..end])
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("route", &self.route)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("repeat", &self.repeat)
+            .finish()
     }
 }
 
@@ -540,6 +553,14 @@ mod tests {
                 .unfilled_param(),
             Some("variationId")
         );
+    }
+
+    #[test]
+    fn request_debug_leaves_the_body_out() {
+        let r = Request::new("POST /rest/login")
+            .json(&serde_json::json!({"password": "pa55word!"}))
+            .unwrap();
+        assert!(!format!("{r:?}").contains("pa55word!"));
     }
 
     #[test]

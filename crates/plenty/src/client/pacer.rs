@@ -21,6 +21,8 @@ pub struct Pacer {
 pub struct Permit<'a> {
     pacer: &'a Pacer,
     scopes: Vec<Scope>,
+    /// When the slot was granted (no later than the request left).
+    sent: Instant,
     settled: bool,
 }
 
@@ -50,6 +52,7 @@ impl Pacer {
                     return Permit {
                         pacer: self,
                         scopes,
+                        sent: Instant::now(),
                         settled: false,
                     };
                 }
@@ -71,11 +74,11 @@ impl Pacer {
             .block(scopes, Instant::now() + after);
     }
 
-    fn settle(&self, scopes: &[Scope], headers: Option<&HeaderMap>) {
+    fn settle(&self, scopes: &[Scope], headers: Option<&HeaderMap>, sent: Instant) {
         self.budgets
             .lock()
             .expect("pacer lock")
-            .observe(scopes, headers, Instant::now());
+            .observe(scopes, headers, sent, Instant::now(), self.margin);
         self.changed.notify_waiters();
     }
 }
@@ -84,7 +87,7 @@ impl Permit<'_> {
     /// Settles the slot with the response's headers (`None`: the request got no response).
     pub fn observe(mut self, headers: Option<&HeaderMap>) {
         self.settled = true;
-        self.pacer.settle(&self.scopes, headers);
+        self.pacer.settle(&self.scopes, headers, self.sent);
     }
 
     pub fn scopes(&self) -> &[Scope] {
@@ -95,7 +98,7 @@ impl Permit<'_> {
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         if !self.settled {
-            self.pacer.settle(&self.scopes, None);
+            self.pacer.settle(&self.scopes, None, self.sent);
         }
     }
 }
