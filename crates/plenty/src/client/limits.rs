@@ -589,6 +589,96 @@ mod tests {
         assert_eq!(all.get(&Scope::ShortPeriod(Class::Read)).unwrap().in_flight(), 1);
     }
 
+    /// A simulated server with fixed, lazily started windows, and 24 workers with random network and
+    /// processing delays (answers overtake each other and cross window changes). The budget must never
+    /// let the server refuse, and should use most of the limit.
+    #[test]
+    fn simulation_never_exceeds_and_uses_the_window() {
+        for (seed, max_network, max_processing) in
+            [(1, 40, 300), (2, 5, 20), (3, 100, 600), (4, 0, 0), (5, 40, 900)]
+        {
+            let (refused, admitted) = simulate(seed, max_network, max_processing);
+            assert_eq!(refused, 0, "seed {seed}: the server refused requests");
+            // 20 windows at 10 calls: at least 80 % used despite the delays
+            assert!(
+                admitted >= 160,
+                "seed {seed}: only {admitted} calls in 20 windows"
+            );
+        }
+    }
+
+    fn simulate(seed: u64, max_network: u64, max_processing: u64) -> (u32, u32) {
+        const LIMIT: u32 = 10;
+        let window = ms(1000);
+        let t0 = Instant::now();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15 ^ seed;
+        let mut random = |max: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % (max + 1)
+        };
+        let mut budget = Budget::global();
+        // server: (window start, count)
+        let mut server: (Option<Instant>, u32) = (None, 0);
+        let mut refused = 0;
+        let mut admitted = 0u32;
+        // in flight: (arrives at server, answered at, sent at, observed numbers once admitted)
+        let mut flying: Vec<(Instant, Instant, Instant, Option<Observed>)> = Vec::new();
+        let workers = 24;
+        let end = t0 + ms(20_000);
+        let mut now = t0;
+        while now < end {
+            // server admits arrivals in order
+            flying.sort_by_key(|f| f.0);
+            for f in flying.iter_mut().filter(|f| f.0 <= now && f.3.is_none()) {
+                if server.0.is_none_or(|s| f.0 >= s + window) {
+                    server = (Some(f.0), 0);
+                }
+                if server.1 >= LIMIT {
+                    refused += 1;
+                }
+                server.1 += 1;
+                admitted += 1;
+                f.3 = Some(Observed {
+                    limit: LIMIT,
+                    calls_left: LIMIT.saturating_sub(server.1),
+                    decay: (server.0.unwrap() + window).saturating_duration_since(f.0),
+                });
+            }
+            // answers
+            let (done, rest): (Vec<_>, Vec<_>) =
+                flying.into_iter().partition(|f| f.1 <= now && f.3.is_some());
+            flying = rest;
+            for f in done {
+                budget.observe(f.3, f.2, now, MARGIN);
+            }
+            // idle workers try to send
+            while flying.len() < workers {
+                match budget.try_reserve_one(now) {
+                    true => {
+                        let arrives = now + ms(random(max_network));
+                        let answered = arrives + ms(random(max_processing));
+                        flying.push((arrives, answered, now, None));
+                    }
+                    false => break,
+                }
+            }
+            now += ms(1);
+        }
+        (refused, admitted)
+    }
+
+    impl Budget {
+        fn try_reserve_one(&mut self, now: Instant) -> bool {
+            let go = self.check(now, MARGIN) == Reserve::Go;
+            if go {
+                self.reserve();
+            }
+            go
+        }
+    }
+
     struct HeaderName(&'static str, &'static str);
     impl HeaderName {
         fn name(&self) -> reqwest::header::HeaderName {
