@@ -71,6 +71,23 @@ export declare class OAuthStates {
   verify(state: string, now?: number | undefined | null): VerifiedOAuthState
 }
 
+/** Order import: TikTok orders → exactly one PlentyONE order each, statuses followed. */
+export declare class OrderSync {
+  /** Handles one batch of the webhook inbox. */
+  processInbox(): Promise<InboxBatchReport>
+  /** Drains the inbox in the background until `stop()`. Calling it twice does nothing more. */
+  start(): void
+  /** Stops the background worker after the batch in hand. */
+  stop(): Promise<void>
+  /** Catches up with TikTok for one shop (see `ReconcileOptions`); webhooks may be lost or late. */
+  reconcile(shopId: string, options?: ReconcileOptions | undefined | null): Promise<OrderReconcileReport>
+  /**
+   * Brings one order up to date now; resolves to `created`, `adopted`, `statusUpdated`,
+   * `unchanged`, `notImported: <why>` or `rejected: <why>`.
+   */
+  syncOrder(shopId: string, orderId: string): Promise<string>
+}
+
 /** AES-256-GCM sealing with a key ring: the first key seals, every key opens. */
 export declare class Sealer {
   /** `keys`: the value of `TIKTOK_SHOP_ENCRYPTION_KEY`: `[id:]base64key[,[id:]base64key...]`. */
@@ -237,6 +254,12 @@ export interface ClientOptionsInput {
   requestTimeoutMs?: number
 }
 
+/**
+ * Sets up order import for the given shops (creates the "TikTok Shop" referrer in PlentyONE once
+ * when no `referrer_id` is configured).
+ */
+export declare function createOrderSync(store: NativeStore, client: TikTokShopClient, options: OrderSyncOptions): Promise<OrderSync>
+
 /** A documented error code. */
 export interface ErrorCodeInfo {
   code: string
@@ -275,6 +298,15 @@ export interface GetAuthorizedShopsInput {
   accessToken: string
   /** Default `https://open-api.tiktokglobalshop.com`. */
   apiBase?: string
+}
+
+/** What one inbox batch did. */
+export interface InboxBatchReport {
+  claimed: number
+  done: number
+  retried: number
+  givenUp: number
+  lost: number
 }
 
 /** A webhook to keep. */
@@ -380,6 +412,32 @@ export interface OrderMappingRecord {
   updatedAt?: number
 }
 
+/** What a reconciliation pass did. */
+export interface OrderReconcileReport {
+  windows: number
+  seen: number
+  created: number
+  updated: number
+  unchanged: number
+  notImported: number
+  rejected: number
+  failed: number
+}
+
+/** Options of `createOrderSync`. */
+export interface OrderSyncOptions {
+  plenty: PlentyConnection
+  /**
+   * Per shop: how its orders map, as the Rust `OrderMappingConfig` (snake_case keys, every key
+   * optional except `shop_id` and `plenty_id`), e.g. `{ shop_id, plenty_id: 1000, payment_method_id,
+   * status: { overrides: { AWAITING_SHIPMENT: 5 } } }`. `referrer_id` defaults to a "TikTok Shop"
+   * referrer created once in PlentyONE.
+   */
+  shops: Array<any>
+  /** Names this process's claims and leases; default `orders-<pid>`. */
+  owner?: string
+}
+
 /** One page of a search (`items` arrive through `JSON.parse`). */
 export interface PageResult {
   items: Array<any>
@@ -393,6 +451,14 @@ export interface PageResult {
  * `TTS_WEBHOOK_RAW_BODY_REQUIRED` or `TTS_WEBHOOK_PAYLOAD_INVALID`.
  */
 export declare function parseWebhook(input: WebhookInput): WebhookNotification
+
+/** The PlentyONE back-office REST login (a back-end user with REST rights). */
+export interface PlentyConnection {
+  /** The system's address, e.g. `https://shop.plentymarkets-cloud01.com` (no `/rest`). */
+  baseUrl: string
+  username: string
+  password: string
+}
 
 /** One page of product mappings. */
 export interface ProductMappingQueryInput {
@@ -419,6 +485,16 @@ export interface ProductMappingRecord {
   auditReasons: Array<string>
   createdAt?: number
   updatedAt?: number
+}
+
+/** Options of `OrderSync.reconcile`. */
+export interface ReconcileOptions {
+  /** How far back the first pass looks (no cursor yet); default 7 days. */
+  lookbackSeconds?: number
+  /** Window size; default 6 h. */
+  windowSeconds?: number
+  /** Overlap between windows (clock skew, late indexing); default 10 min. */
+  overlapSeconds?: number
 }
 
 /**

@@ -92,3 +92,17 @@ async function useStore(): Promise<StoredShop | null> {
   return store.getShop({ appKey: 'k', shopId: '2' })
 }
 export { useStore }
+
+// Order import.
+import { createOrderSync, type OrderReconcileReport } from '../index.js'
+async function useSync(store: NativeStore, tiktok: TikTokShopClient): Promise<number> {
+  const sync = await createOrderSync(store, tiktok, {
+    plenty: { baseUrl: 'http://127.0.0.1:1', username: 'u', password: 'p' },
+    shops: [{ shop_id: '1', plenty_id: 1000 }],
+  })
+  sync.start()
+  const report: OrderReconcileReport = await sync.reconcile('1', { lookbackSeconds: 3600 })
+  await sync.stop()
+  return report.created + (await sync.processInbox()).done
+}
+export { useSync }

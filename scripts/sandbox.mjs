@@ -8,13 +8,23 @@ import { fileURLToPath } from 'node:url'
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-export function sandboxBinary(profile = 'debug') {
-  return join(repoRoot, 'target', 'x86_64-unknown-linux-gnu', profile, 'tts-sandbox')
+export function sandboxBinary(profile = 'debug', name = 'tts-sandbox') {
+  return join(repoRoot, 'target', 'x86_64-unknown-linux-gnu', profile, name)
 }
 
-export async function startSandbox(args = [], { profile = 'debug' } = {}) {
-  const binary = sandboxBinary(profile)
-  const build = profile === 'release' ? 'cargo build --release -p tts-sandbox' : 'cargo build -p tts-sandbox'
+/** The TikTok Shop stand-in (`tts-sandbox`); control API under `/_sandbox`. */
+export function startSandbox(args = [], { profile = 'debug' } = {}) {
+  return startStandIn('tts-sandbox', 'tts-sandbox', '/_sandbox', args, profile)
+}
+
+/** The PlentyONE REST stand-in (`plenty-sandbox`); control API under `/_plenty`. */
+export function startPlentySandbox(args = [], { profile = 'debug' } = {}) {
+  return startStandIn('plenty-sandbox', 'tts-plenty-sandbox', '/_plenty', args, profile)
+}
+
+async function startStandIn(name, pkg, controlPrefix, args, profile) {
+  const binary = sandboxBinary(profile, name)
+  const build = profile === 'release' ? `cargo build --release -p ${pkg}` : `cargo build -p ${pkg}`
   if (!existsSync(binary)) throw new Error(`${binary} is missing: run \`${build}\` first`)
   const child = spawn(binary, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TTS_SANDBOX_LOG: 'warn' } })
   let stderr = ''
@@ -22,11 +32,11 @@ export async function startSandbox(args = [], { profile = 'debug' } = {}) {
   const firstLine = await new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout })
     lines.once('line', resolve)
-    child.once('exit', (code) => reject(new Error(`sandbox exited (${code}): ${stderr}`)))
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}): ${stderr}`)))
   })
   const info = JSON.parse(firstLine)
   async function control(method, path, body) {
-    const res = await fetch(`${info.base_url}/_sandbox${path}`, {
+    const res = await fetch(`${info.base_url}${controlPrefix}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),

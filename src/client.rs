@@ -168,7 +168,7 @@ impl ClientObserver for JsObserver {
 /// The TikTok Shop API client of one app.
 #[napi]
 pub struct TikTokShopClient {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 fn call_input(operation: &Operation, options: Option<CallOptions>) -> tts_core::Result<CallInput> {

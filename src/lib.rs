@@ -8,4 +8,5 @@ mod oauth;
 mod protocol;
 mod secrets;
 mod store;
+mod sync;
 mod webhook;

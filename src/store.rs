@@ -335,7 +335,7 @@ fn ms(v: f64, field: &str) -> Result<Duration> {
 /// The durable store.
 #[napi]
 pub struct NativeStore {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
 }
 
 /// Opens the store at `url` (`sqlite:///path/file.db`, a plain file path, or `postgres://…`) and

@@ -356,7 +356,7 @@ pub const ORDERS_CURSOR: &str = "orders.update_time";
 
 impl OrderImporter {
     /// Catches up with TikTok: every order updated since the cursor (or `first_run_lookback` when
-    /// there is none), in windows of `window` seconds that overlap by `overlap` seconds, goes through
+    /// there is none) up to and including the second `now`, in windows of `window` seconds that overlap by `overlap` seconds, goes through
     /// [`sync_fetched_order`](Self::sync_fetched_order). Webhooks can be lost or late; this is what
     /// makes the import complete anyway. The cursor advances window by window, only past windows
     /// whose orders all succeeded, so a crash or a failure repeats at most one window.
@@ -383,7 +383,7 @@ impl OrderImporter {
         };
         let mut report = ReconcileReport::default();
         for (ge, lt) in
-            tts_tiktok::client::paginate::reconciliation_windows(from - overlap, now, window, overlap)?
+            tts_tiktok::client::paginate::reconciliation_windows(from - overlap, now + 1, window, overlap)?
         {
             report.windows += 1;
             let filter = OrderSearch {
