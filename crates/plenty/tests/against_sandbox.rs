@@ -802,3 +802,28 @@ async fn answers_out_of_order_and_slow_never_make_the_pacer_overshoot() {
     assert_eq!(route_total(&c, "GET /rest/orders/referrers"), 80);
     assert_eq!(route_total(&c, "POST /rest/accounts/contacts"), 40);
 }
+
+#[tokio::test]
+async fn a_used_up_daily_budget_fails_fast_instead_of_hanging_or_hitting_429() {
+    let s = sandbox(Config {
+        plan: tts_plenty_sandbox::Plan {
+            reads_per_day: 3,
+            ..tts_plenty_sandbox::Plan::basic()
+        },
+        ..Config::default()
+    })
+    .await;
+    let c = &s.sandbox.config;
+    let mut options = ClientOptions::new(format!("{}/rest/", s.base_url), &c.username, &c.password);
+    options.max_pacing_wait = Duration::from_secs(5);
+    let client = Client::new(options).unwrap();
+    for _ in 0..3 {
+        client.referrers().await.unwrap();
+    }
+    let started = Instant::now();
+    let e = client.referrers().await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert_eq!(e.code(), ErrorCode::RateLimited);
+    assert!(e.retry_after.unwrap() > Duration::from_secs(80_000), "{e:?}");
+    assert_eq!(counters(&s).await["totals"]["rate_limited"], 0);
+}

@@ -113,9 +113,11 @@ impl Client {
         let mut orders = Box::pin(self.orders(&query)?);
         while let Some(order) = orders.next().await {
             let order = order?;
-            // Filter again: a server ignoring the filter must not make us link the wrong order.
-            if order.external_order_id() == Some(external_order_id) {
-                return Ok(Some(order));
+            // A different property 7 means the filter was ignored: never link the wrong order. An order
+            // listed without its properties is the server's own match.
+            match order.external_order_id() {
+                Some(id) if id != external_order_id => continue,
+                _ => return Ok(Some(order)),
             }
         }
         Ok(None)

@@ -51,6 +51,9 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Added to every rate-limit reset time: the real system sends whole-second `Decay` values.
     pub pacing_margin: Duration,
+    /// A call that would wait longer than this for a rate-limit slot (e.g. the daily budget is used
+    /// up) fails with `TTS_RATE_LIMITED` and the wait as `retry_after` instead of hanging.
+    pub max_pacing_wait: Duration,
 }
 
 impl ClientOptions {
@@ -67,6 +70,7 @@ impl ClientOptions {
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             pacing_margin: Duration::from_secs(1),
+            max_pacing_wait: Duration::from_secs(300),
         }
     }
 }
@@ -242,7 +246,9 @@ struct Answer {
 
 impl Client {
     pub fn new(options: ClientOptions) -> Result<Self> {
-        let base_url = options.base_url.trim().trim_end_matches('/').to_string();
+        let base_url = options.base_url.trim().trim_end_matches('/');
+        // Paths start with /rest; accept the system address with or without it.
+        let base_url = base_url.strip_suffix("/rest").unwrap_or(base_url).to_string();
         if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
             return Err(Error::config(
                 "plenty.baseUrl",
@@ -268,7 +274,7 @@ impl Client {
             .map_err(|e| Error::internal(format!("cannot build HTTP client: {}", e.without_url())))?;
         Ok(Client {
             inner: Arc::new(Inner {
-                pacer: Pacer::new(options.pacing_margin),
+                pacer: Pacer::new(options.pacing_margin, options.max_pacing_wait),
                 options,
                 base_url,
                 http,
@@ -328,7 +334,17 @@ impl Client {
                 // The login was not the request: its failures are retried as "not sent".
                 Err(e) => (e, AttemptFailure::NotSent),
                 Ok(lease) => {
-                    let permit = inner.pacer.acquire(scopes.clone()).await;
+                    let permit = inner.pacer.acquire(scopes.clone()).await.map_err(|wait| {
+                        Error::new(
+                            ErrorCode::RateLimited,
+                            format!(
+                                "plentymarkets {}: the rate-limit budget is used up for {}s; not waiting that long",
+                                request.route,
+                                wait.as_secs()
+                            ),
+                        )
+                        .with_retry_after(wait)
+                    })?;
                     inner.counters.requests.fetch_add(1, Relaxed);
                     match self.send_once(request, Some(&lease.access_token)).await {
                         Err(failed) => {

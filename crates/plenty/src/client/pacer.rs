@@ -14,6 +14,8 @@ pub struct Pacer {
     changed: Notify,
     /// Added to every reset time: covers clock skew and whole-second `Decay` rounding.
     margin: Duration,
+    /// Longer waits are refused (see `ClientOptions::max_pacing_wait`).
+    max_wait: Duration,
 }
 
 /// A reserved slot. Settle it with [`Permit::observe`]; dropping it unsettled (a cancelled call)
@@ -27,16 +29,18 @@ pub struct Permit<'a> {
 }
 
 impl Pacer {
-    pub fn new(margin: Duration) -> Self {
+    pub fn new(margin: Duration, max_wait: Duration) -> Self {
         Pacer {
             budgets: Mutex::new(Budgets::default()),
             changed: Notify::new(),
             margin,
+            max_wait,
         }
     }
 
-    /// Waits until every scope has a free slot and reserves it.
-    pub async fn acquire(&self, scopes: Vec<Scope>) -> Permit<'_> {
+    /// Waits until every scope has a free slot and reserves it; `Err(wait)` when the wait would be
+    /// longer than the maximum.
+    pub async fn acquire(&self, scopes: Vec<Scope>) -> Result<Permit<'_>, Duration> {
         loop {
             let changed = self.changed.notified();
             tokio::pin!(changed);
@@ -49,13 +53,14 @@ impl Pacer {
                     .try_reserve(&scopes, Instant::now(), self.margin);
             match decision {
                 Reserve::Go => {
-                    return Permit {
+                    return Ok(Permit {
                         pacer: self,
                         scopes,
                         sent: Instant::now(),
                         settled: false,
-                    };
+                    });
                 }
+                Reserve::Wait(d) if d > self.max_wait => return Err(d),
                 Reserve::Wait(d) => {
                     tokio::select! {
                         _ = tokio::time::sleep(d) => {}
