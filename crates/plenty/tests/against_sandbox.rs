@@ -215,6 +215,7 @@ async fn a_401_causes_exactly_one_relogin_and_the_calls_succeed() {
         .unwrap_err();
     assert_eq!(e.code(), ErrorCode::ConfigInvalid);
     assert!(!format!("{e:?}").contains("wrong-secret-pw"));
+    assert!(!format!("{client:?}").contains("sandbox-password"));
 }
 
 #[tokio::test]

@@ -254,16 +254,27 @@ impl Budget {
     /// Settles one reserved request, sent at `sent` and answered at `now`, with what its response
     /// said (`None`: no headers for this scope, or no response at all).
     pub fn observe(&mut self, seen: Option<Observed>, sent: Instant, now: Instant, margin: Duration) {
+        match seen {
+            Some(o) => self.observe_numbers(o, sent, now, margin),
+            None => self.observe_absent(true),
+        }
+    }
+
+    /// Settles one reserved request whose answer said nothing about this scope. `counted`: the server
+    /// did count the request (its global headers were there), so a route without route headers has
+    /// no route limit; otherwise (no answer, a 401 before counting) nothing is learnt.
+    pub fn observe_absent(&mut self, counted: bool) {
         self.in_flight = self.in_flight.saturating_sub(1);
-        let Some(o) = seen else {
-            match self.limit {
-                Limit::Unknown if self.absent_means_unlimited => self.limit = Limit::Unlimited,
-                // The request may have been counted without us seeing the new number.
-                Limit::Known(_) => self.left = self.left.saturating_sub(1),
-                _ => {}
-            }
-            return;
-        };
+        match self.limit {
+            Limit::Unknown if counted && self.absent_means_unlimited => self.limit = Limit::Unlimited,
+            // The request may have been counted without us seeing the new number.
+            Limit::Known(_) => self.left = self.left.saturating_sub(1),
+            _ => {}
+        }
+    }
+
+    fn observe_numbers(&mut self, o: Observed, sent: Instant, now: Instant, margin: Duration) {
+        self.in_flight = self.in_flight.saturating_sub(1);
         self.limit = Limit::Known(o.limit);
         let reset = ResetAt {
             earliest: (sent + o.decay)
@@ -349,9 +360,14 @@ impl Budgets {
         now: Instant,
         margin: Duration,
     ) {
+        // Global headers on the answer mean the server counted the request.
+        let counted = headers
+            .is_some_and(|h| read_period(h, Scope::ShortPeriod(Class::Read).header_prefix()).is_some());
         for scope in scopes {
-            let seen = headers.and_then(|h| read_period(h, scope.header_prefix()));
-            self.budget(scope).observe(seen, sent, now, margin);
+            match headers.and_then(|h| read_period(h, scope.header_prefix())) {
+                Some(o) => self.budget(scope).observe_numbers(o, sent, now, margin),
+                None => self.budget(scope).observe_absent(counted),
+            }
         }
     }
 
@@ -541,6 +557,12 @@ mod tests {
             assert_eq!(r.check(t0, MARGIN), Reserve::Go);
             r.reserve();
         }
+        // an answer the server did not count (401 before the limits) teaches nothing
+        let mut r = Budget::route();
+        r.reserve();
+        r.observe_absent(false);
+        r.reserve();
+        assert!(matches!(r.check(t0, MARGIN), Reserve::Wait(_)));
         let mut g = Budget::global();
         g.reserve();
         g.observe(None, t0, t0, MARGIN);
