@@ -73,6 +73,10 @@ export declare class OAuthStates {
 
 /** Order import: TikTok orders → exactly one PlentyONE order each, statuses followed. */
 export declare class OrderSync {
+  /** Adds or replaces a shop's settings (same shape as `shops[]` of the options). */
+  setShop(shop: any): void
+  /** The shops with order import settings. */
+  get shops(): Array<string>
   /** Handles one batch of the webhook inbox. */
   processInbox(): Promise<InboxBatchReport>
   /** Drains the inbox in the background until `stop()`. Calling it twice does nothing more. */
@@ -255,8 +259,8 @@ export interface ClientOptionsInput {
 }
 
 /**
- * Sets up order import for the given shops (creates the "TikTok Shop" referrer in PlentyONE once
- * when no `referrer_id` is configured).
+ * Sets up order import (creates the "TikTok Shop" referrer in PlentyONE once; shops can be given
+ * here or added later with `setShop`).
  */
 export declare function createOrderSync(store: NativeStore, client: TikTokShopClient, options: OrderSyncOptions): Promise<OrderSync>
 
@@ -433,7 +437,7 @@ export interface OrderSyncOptions {
    * status: { overrides: { AWAITING_SHIPMENT: 5 } } }`. `referrer_id` defaults to a "TikTok Shop"
    * referrer created once in PlentyONE.
    */
-  shops: Array<any>
+  shops?: Array<any>
   /** Names this process's claims and leases; default `orders-<pid>`. */
   owner?: string
 }

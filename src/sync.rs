@@ -35,7 +35,7 @@ pub struct OrderSyncOptions {
     /// optional except `shop_id` and `plenty_id`), e.g. `{ shop_id, plenty_id: 1000, payment_method_id,
     /// status: { overrides: { AWAITING_SHIPMENT: 5 } } }`. `referrer_id` defaults to a "TikTok Shop"
     /// referrer created once in PlentyONE.
-    pub shops: Vec<serde_json::Value>,
+    pub shops: Option<Vec<serde_json::Value>>,
     /// Names this process's claims and leases; default `orders-<pid>`.
     pub owner: Option<String>,
 }
@@ -101,6 +101,8 @@ pub struct ReconcileOptions {
 #[napi]
 pub struct OrderSync {
     importer: Arc<OrderImporter>,
+    /// The "TikTok Shop" referrer, for shops configured without one.
+    referrer: tts_plenty::Decimal,
     store: Arc<dyn Store>,
     owner: String,
     running: Mutex<Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>>,
@@ -120,24 +122,11 @@ async fn build(
         options.plenty.username,
         options.plenty.password,
     ))?;
+    // Created once in PlentyONE (found again by name afterwards); also proves the login works.
+    let referrer = plenty.ensure_referrer("TikTok Shop").await?;
     let mut configs = HashMap::new();
-    let mut referrer = None;
-    for (i, shop) in options.shops.into_iter().enumerate() {
-        let has_referrer = shop.get("referrer_id").is_some();
-        let mut config: OrderMappingConfig =
-            serde_json::from_value(shop).map_err(|e| Error::invalid_argument(format!("shops[{i}]"), e))?;
-        if config.shop_id.is_empty() || config.plenty_id <= 0 {
-            return Err(Error::invalid_argument(
-                format!("shops[{i}]"),
-                "needs `shop_id` and a positive `plenty_id`",
-            ));
-        }
-        if !has_referrer {
-            if referrer.is_none() {
-                referrer = Some(plenty.ensure_referrer("TikTok Shop").await?);
-            }
-            config.referrer_id = referrer.expect("set above");
-        }
+    for (i, shop) in options.shops.unwrap_or_default().into_iter().enumerate() {
+        let config = shop_config(shop, referrer).map_err(|e| e.with_field(format!("shops[{i}]")))?;
         configs.insert(config.shop_id.clone(), config);
     }
     let owner = options
@@ -152,14 +141,32 @@ async fn build(
     ));
     Ok(OrderSync {
         importer,
+        referrer,
         store,
         owner,
         running: Mutex::new(None),
     })
 }
 
-/// Sets up order import for the given shops (creates the "TikTok Shop" referrer in PlentyONE once
-/// when no `referrer_id` is configured).
+/// A shop's settings from JS; `referrer_id` defaults to the "TikTok Shop" referrer.
+fn shop_config(shop: serde_json::Value, referrer: tts_plenty::Decimal) -> Result<OrderMappingConfig> {
+    let has_referrer = shop.get("referrer_id").is_some();
+    let mut config: OrderMappingConfig =
+        serde_json::from_value(shop).map_err(|e| Error::invalid_argument("shop", e))?;
+    if config.shop_id.is_empty() || config.plenty_id <= 0 {
+        return Err(Error::invalid_argument(
+            "shop",
+            "needs `shop_id` and a positive `plenty_id`",
+        ));
+    }
+    if !has_referrer {
+        config.referrer_id = referrer;
+    }
+    Ok(config)
+}
+
+/// Sets up order import (creates the "TikTok Shop" referrer in PlentyONE once; shops can be given
+/// here or added later with `setShop`).
 #[napi(ts_return_type = "Promise<OrderSync>")]
 pub fn create_order_sync<'env>(
     env: &'env Env,
@@ -188,6 +195,20 @@ impl OrderSync {
 
 #[napi]
 impl OrderSync {
+    /// Adds or replaces a shop's settings (same shape as `shops[]` of the options).
+    #[napi]
+    pub fn set_shop(&self, env: Env, shop: serde_json::Value) -> napi::Result<()> {
+        let config = crate::errors::check(&env, shop_config(shop, self.referrer))?;
+        self.importer.set_shop(config);
+        Ok(())
+    }
+
+    /// The shops with order import settings.
+    #[napi(getter)]
+    pub fn shops(&self) -> Vec<String> {
+        self.importer.shops()
+    }
+
     /// Handles one batch of the webhook inbox.
     #[napi(ts_return_type = "Promise<InboxBatchReport>")]
     pub fn process_inbox<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, InboxBatchReport>> {

@@ -71,7 +71,7 @@ pub struct OrderImporter {
     tiktok: TikTokClient,
     plenty: PlentyClient,
     /// Per shop: how its orders map (shop id, plenty id, referrer, statuses, payment method...).
-    configs: HashMap<String, OrderMappingConfig>,
+    configs: std::sync::RwLock<HashMap<String, Arc<OrderMappingConfig>>>,
     /// Names this worker's leases.
     owner: String,
     lease: Duration,
@@ -89,20 +89,40 @@ impl OrderImporter {
             store,
             tiktok,
             plenty,
-            configs,
+            configs: std::sync::RwLock::new(configs.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()),
             owner: owner.into(),
             lease: Duration::from_secs(120),
         }
     }
 
-    fn config(&self, shop_id: &str) -> Result<&OrderMappingConfig> {
-        self.configs.get(shop_id).ok_or_else(|| {
+    fn config(&self, shop_id: &str) -> Result<Arc<OrderMappingConfig>> {
+        let configs = self.configs.read().unwrap_or_else(|p| p.into_inner());
+        configs.get(shop_id).cloned().ok_or_else(|| {
             Error::new(
                 ErrorCode::NotFound,
                 format!("no order import settings for shop {shop_id}"),
             )
             .with_field("shopId")
         })
+    }
+
+    /// Adds or replaces a shop's settings (e.g. when a shop is connected while running).
+    pub fn set_shop(&self, config: OrderMappingConfig) {
+        let mut configs = self.configs.write().unwrap_or_else(|p| p.into_inner());
+        configs.insert(config.shop_id.clone(), Arc::new(config));
+    }
+
+    /// The shops with settings.
+    pub fn shops(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .configs
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
     }
 
     /// Brings one order up to date. `event` is what the triggering event said: its `update_time`
@@ -164,8 +184,8 @@ impl OrderImporter {
             None => self.fetch_order(shop_id, order_id).await?,
         };
         match mapping {
-            Some(m) if m.plenty_order_id.is_some() => self.follow_status(config, m, &order).await,
-            _ => self.import(config, shop_id, &order).await,
+            Some(m) if m.plenty_order_id.is_some() => self.follow_status(&config, m, &order).await,
+            _ => self.import(&config, shop_id, &order).await,
         }
     }
 
