@@ -366,6 +366,13 @@ impl Client {
                             }
                             let retry_after = limits::read_retry_after(&answer.headers);
                             if answer.status == 429 {
+                                // Pacing should prevent this: another process uses the same user, or
+                                // the limits changed.
+                                tracing::warn!(
+                                    route = request.route,
+                                    ?retry_after,
+                                    "plentymarkets answered 429"
+                                );
                                 inner.counters.rate_limited.fetch_add(1, Relaxed);
                                 inner
                                     .pacer
@@ -569,6 +576,19 @@ mod tests {
                 .unfilled_param(),
             Some("variationId")
         );
+    }
+
+    #[test]
+    fn calls_are_send_for_multi_threaded_runtimes() {
+        fn assert_send<T: Send>(_: &T) {}
+        let client = Client::new(ClientOptions::new("http://127.0.0.1:9", "u", "p")).unwrap();
+        let order = crate::model::OrderCreate::default();
+        assert_send(&client.create_order(&order));
+        assert_send(&client.find_order_by_external_id("x"));
+        assert_send(&client.item_variations(&Default::default()).unwrap());
+        assert_send(&client.ensure_referrer("TikTok Shop"));
+        fn assert_sync<T: Send + Sync + Clone>(_: &T) {}
+        assert_sync(&client);
     }
 
     #[test]
