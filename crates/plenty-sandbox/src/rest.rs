@@ -50,6 +50,10 @@ pub fn routes() -> Router<Arc<PlentySandbox>> {
         .route("/rest/orders/{orderId}/shipping/packages", get(packages))
         .route("/rest/orders/{orderId}/returns", post(create_return))
         .route("/rest/payments", post(create_payment))
+        .route(
+            "/rest/payments/methods",
+            get(payment_methods).post(create_payment_method),
+        )
         .route("/rest/payment/{paymentId}/order/{orderId}", post(link_payment))
 }
 
@@ -351,6 +355,14 @@ async fn create_return(State(app): S, Path(order): Path<String>, raw: Bytes) -> 
 
 async fn create_payment(State(app): S, raw: Bytes) -> Response {
     answer(body_json(&raw).and_then(|b| app.store.lock().expect("store").create_payment(b, now_secs())))
+}
+
+async fn payment_methods(State(app): S) -> Response {
+    answer(Ok(json!(app.store.lock().expect("store").payment_methods)))
+}
+
+async fn create_payment_method(State(app): S, raw: Bytes) -> Response {
+    answer(body_json(&raw).and_then(|b| app.store.lock().expect("store").create_payment_method(b)))
 }
 
 async fn link_payment(State(app): S, Path((payment, order)): Path<(String, String)>) -> Response {

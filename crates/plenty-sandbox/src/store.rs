@@ -58,6 +58,7 @@ pub struct Store {
     pub referrers: Vec<Value>,
     pub payments: BTreeMap<i64, Value>,
     pub payment_links: BTreeSet<(i64, i64)>,
+    pub payment_methods: Vec<Value>,
     next_order: i64,
     next_order_item: i64,
     next_package: i64,
@@ -87,6 +88,10 @@ impl Store {
             ],
             payments: BTreeMap::new(),
             payment_links: BTreeSet::new(),
+            payment_methods: vec![
+                json!({"id": 0, "pluginKey": "plenty", "paymentKey": "CASH_ON_DELIVERY", "name": "Nachnahme"}),
+                json!({"id": 2, "pluginKey": "plenty", "paymentKey": "PREPAYMENT", "name": "Vorkasse"}),
+            ],
             next_order: 1000,
             next_order_item: 1,
             next_package: 1,
@@ -441,6 +446,34 @@ impl Store {
         body["receivedAt"] = json!(w3c(now));
         self.payments.insert(id, body.clone());
         Ok(body)
+    }
+
+    /// A new payment method; (`pluginKey`, `paymentKey`) must be unique.
+    pub fn create_payment_method(&mut self, body: Value) -> Answer {
+        let key = |k: &str| body[k].as_str().unwrap_or("").trim().to_string();
+        let (plugin, payment, name) = (key("pluginKey"), key("paymentKey"), key("name"));
+        for (field, value) in [("pluginKey", &plugin), ("paymentKey", &payment), ("name", &name)] {
+            if value.is_empty() {
+                return Err(Refusal::invalid(
+                    field,
+                    &format!("The {field} field is required."),
+                ));
+            }
+        }
+        if self
+            .payment_methods
+            .iter()
+            .any(|m| m["pluginKey"] == plugin.as_str() && m["paymentKey"] == payment.as_str())
+        {
+            return Err(Refusal::invalid(
+                "paymentKey",
+                "The payment method already exists.",
+            ));
+        }
+        let id = 6000 + self.payment_methods.len() as i64;
+        let method = json!({"id": id, "pluginKey": plugin, "paymentKey": payment, "name": name});
+        self.payment_methods.push(method.clone());
+        Ok(method)
     }
 
     pub fn link_payment(&mut self, payment_id: i64, order_id: i64) -> Answer {

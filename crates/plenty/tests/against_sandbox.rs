@@ -383,6 +383,18 @@ async fn stock_changes_are_found_by_their_stock_updated_at_window() {
     assert_eq!(rows.len(), 2, "both warehouses of the changed variation");
     let second = rows.iter().find(|r| r.warehouse_id == 2).unwrap();
     assert_eq!(second.physical_stock, Decimal::from(42));
+    let per_variation = client.variation_stock(100, 1003).await;
+    assert!(per_variation.is_err(), "variation 1003 belongs to another item");
+    let item_of_1003 = s.sandbox.store.lock().unwrap().catalog.variations[&1003].item_id;
+    let per_variation = client.variation_stock(item_of_1003, 1003).await.unwrap();
+    assert_eq!(
+        per_variation
+            .iter()
+            .find(|r| r.warehouse_id == 2)
+            .unwrap()
+            .net_stock,
+        Decimal::from(42)
+    );
     let warehouse: Vec<_> = client
         .warehouse_stock(2, &StockQuery::default())
         .unwrap()
@@ -532,6 +544,18 @@ async fn order_import_flow_find_status_payment_packages_return_cancel() {
     assert_eq!(e.field.as_deref(), Some("orderItems.0.itemVariationId"));
 
     // status, payment
+    let mop = client
+        .ensure_payment_method("tiktokshop", "TIKTOK_SHOP", "TikTok Shop")
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .ensure_payment_method("tiktokshop", "TIKTOK_SHOP", "TikTok Shop")
+            .await
+            .unwrap(),
+        mop
+    );
+    assert_eq!(route_total(&counters(&s).await, "POST /rest/payments/methods"), 1);
     let updated = client
         .update_order_status(created.id, Decimal::from(5))
         .await
@@ -542,7 +566,7 @@ async fn order_import_flow_find_status_payment_packages_return_cancel() {
             amount: "44.88".parse().unwrap(),
             currency: "EUR".into(),
             exchange_ratio: Decimal::ONE,
-            mop_id: 6000,
+            mop_id: mop,
             status: 2,
             transaction_type: 2,
             kind: "credit".into(),

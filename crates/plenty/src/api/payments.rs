@@ -1,4 +1,5 @@
-//! Payments: `POST /rest/payments` and linking to an order (`POST /rest/payment/{paymentId}/order/{orderId}`).
+//! Payments: the connector's own payment method (`GET`/`POST /rest/payments/methods`), `POST /rest/payments`
+//! and linking to an order (`POST /rest/payment/{paymentId}/order/{orderId}`).
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -51,7 +52,54 @@ pub struct Payment {
     pub properties: Vec<Property>,
 }
 
+/// A payment method (`mopId` of payments and order property 3). Marketplace plugins register their own.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PaymentMethod {
+    #[serde(deserialize_with = "id::de")]
+    pub id: i64,
+    pub plugin_key: String,
+    pub payment_key: String,
+    pub name: String,
+}
+
 impl Client {
+    pub async fn payment_methods(&self) -> Result<Vec<PaymentMethod>> {
+        self.call(&Request::new("GET /rest/payments/methods")).await
+    }
+
+    /// The id of the payment method (`plugin_key`, `payment_key`), creating it when absent. Serialised
+    /// per client like [`Client::ensure_referrer`].
+    pub async fn ensure_payment_method(
+        &self,
+        plugin_key: &str,
+        payment_key: &str,
+        name: &str,
+    ) -> Result<i64> {
+        for (field, value) in [
+            ("pluginKey", plugin_key),
+            ("paymentKey", payment_key),
+            ("name", name),
+        ] {
+            if value.trim().is_empty() {
+                return Err(Error::invalid_argument(field, "must not be empty"));
+            }
+        }
+        let _one_at_a_time = self.referrer_lock().lock().await;
+        let methods = self.payment_methods().await?;
+        if let Some(m) = methods
+            .iter()
+            .find(|m| m.plugin_key == plugin_key && m.payment_key == payment_key)
+        {
+            return Ok(m.id);
+        }
+        let body = serde_json::json!({ "pluginKey": plugin_key, "paymentKey": payment_key, "name": name });
+        let created: PaymentMethod = self
+            .call(&Request::new("POST /rest/payments/methods").json(&body)?)
+            .await?;
+        Ok(created.id)
+    }
+
     pub async fn create_payment(&self, payment: &PaymentCreate) -> Result<Payment> {
         if payment.currency.len() != 3 {
             return Err(Error::invalid_argument(

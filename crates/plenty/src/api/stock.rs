@@ -30,6 +30,14 @@ impl StockQuery {
 }
 
 impl Client {
+    /// Stock of one variation per warehouse (`GET /rest/items/{id}/variations/{variationId}/stock`).
+    pub async fn variation_stock(&self, item_id: i64, variation_id: i64) -> Result<Vec<VariationStock>> {
+        let request = Request::new("GET /rest/items/{id}/variations/{variationId}/stock")
+            .param("id", positive("itemId", item_id)?)
+            .param("variationId", positive("variationId", variation_id)?);
+        self.call(&request).await
+    }
+
     /// Stock rows (one per variation and warehouse).
     pub fn stock(
         &self,
