@@ -74,6 +74,8 @@ pub struct Observed {
     pub calls_left: u32,
     /// Time until the window resets.
     pub decay: Duration,
+    /// `Decay` came with decimals (the stand-in): no whole-second rounding to cover.
+    pub precise: bool,
 }
 
 /// Reads `<prefix>-Limit`, `-Calls-Left` and `-Decay` (seconds, whole or decimal). `None` when any is
@@ -87,11 +89,13 @@ pub fn read_period(headers: &HeaderMap, prefix: &str) -> Option<Observed> {
     };
     let limit = get("limit")?.parse::<u32>().ok()?;
     let calls_left = get("calls-left")?.parse::<i64>().ok()?.clamp(0, u32::MAX as i64) as u32;
-    let decay = parse_seconds(get("decay")?)?;
+    let decay_text = get("decay")?;
+    let decay = parse_seconds(decay_text)?;
     Some(Observed {
         limit,
         calls_left,
         decay,
+        precise: decay_text.contains('.'),
     })
 }
 
@@ -129,6 +133,9 @@ pub enum Reserve {
     /// Nothing is free; try again after this long (or earlier, when another answer arrives).
     Wait(Duration),
 }
+
+/// The margin once `Decay` is known to come with decimals: only clock granularity is left to cover.
+const PRECISE_MARGIN: Duration = Duration::from_millis(25);
 
 /// How long to wait when the answer we need comes from a request in flight, not from a clock.
 const AWAIT_ANSWER: Duration = Duration::from_millis(50);
@@ -173,6 +180,8 @@ pub struct Budget {
     in_flight: u32,
     /// Set by a 429's `Retry-After`.
     blocked_until: Option<Instant>,
+    /// `Decay` values carry decimals: the configured margin (for whole seconds) can shrink.
+    precise_decay: bool,
 }
 
 impl Budget {
@@ -195,6 +204,16 @@ impl Budget {
             left: 0,
             in_flight: 0,
             blocked_until: None,
+            precise_decay: false,
+        }
+    }
+
+    /// The margin actually applied: the configured one covers whole-second `Decay` rounding.
+    fn margin(&self, configured: Duration) -> Duration {
+        if self.precise_decay {
+            configured.min(PRECISE_MARGIN)
+        } else {
+            configured
         }
     }
 
@@ -212,6 +231,7 @@ impl Budget {
 
     /// Starts a fresh window once the current one has surely passed (latest reset + margin).
     fn roll(&mut self, now: Instant, margin: Duration) {
+        let margin = self.margin(margin);
         if let (Some(w), Limit::Known(limit)) = (self.window, self.limit)
             && now >= w.latest + margin
         {
@@ -223,6 +243,7 @@ impl Budget {
 
     /// Whether one more request fits now; does not reserve.
     pub fn check(&mut self, now: Instant, margin: Duration) -> Reserve {
+        let margin = self.margin(margin);
         if let Some(until) = self.blocked_until {
             if now < until {
                 return Reserve::Wait(until - now);
@@ -275,6 +296,8 @@ impl Budget {
 
     fn observe_numbers(&mut self, o: Observed, sent: Instant, now: Instant, margin: Duration) {
         self.in_flight = self.in_flight.saturating_sub(1);
+        self.precise_decay |= o.precise;
+        let margin = self.margin(margin);
         self.limit = Limit::Known(o.limit);
         let reset = ResetAt {
             earliest: (sent + o.decay)
@@ -395,6 +418,7 @@ mod tests {
             limit,
             calls_left: left,
             decay: Duration::from_millis(decay_ms),
+            precise: false,
         })
     }
 
@@ -429,13 +453,20 @@ mod tests {
             "X-Plenty-Global-Long-Period-Decay",
             HeaderValue::from_static("86399"),
         );
-        assert_eq!(read_period(&h, "x-plenty-global-short-period"), seen(80, 79, 734));
+        assert_eq!(
+            read_period(&h, "x-plenty-global-short-period"),
+            Some(Observed {
+                precise: true,
+                ..seen(80, 79, 734).unwrap()
+            })
+        );
         assert_eq!(
             read_period(&h, "x-plenty-global-long-period"),
             Some(Observed {
                 limit: 59760,
                 calls_left: 0,
-                decay: Duration::from_secs(86399)
+                decay: Duration::from_secs(86399),
+                precise: false,
             })
         );
         assert_eq!(read_period(&h, "x-plenty-route"), None);
@@ -571,6 +602,24 @@ mod tests {
     }
 
     #[test]
+    fn decimal_decay_shrinks_the_whole_second_margin() {
+        let t0 = Instant::now();
+        let second = Duration::from_secs(1);
+        let mut b = Budget::global();
+        b.reserve();
+        b.observe(seen(1, 0, 500), t0, t0, second);
+        assert_eq!(b.check(t0, second), Reserve::Wait(ms(1500)));
+        let mut p = Budget::global();
+        p.reserve();
+        let precise = Observed {
+            precise: true,
+            ..seen(1, 0, 500).unwrap()
+        };
+        p.observe(Some(precise), t0, t0, second);
+        assert_eq!(p.check(t0, second), Reserve::Wait(ms(525)));
+    }
+
+    #[test]
     fn retry_after_blocks_the_budget() {
         let t0 = Instant::now();
         let mut b = Budget::global();
@@ -666,6 +715,7 @@ mod tests {
                     limit: LIMIT,
                     calls_left: LIMIT.saturating_sub(server.1),
                     decay: (server.0.unwrap() + window).saturating_duration_since(f.0),
+                    precise: false,
                 });
             }
             // answers

@@ -49,7 +49,8 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub retry: RetryPolicy,
-    /// Added to every rate-limit reset time: the real system sends whole-second `Decay` values.
+    /// Added to every rate-limit reset time: the real system sends whole-second `Decay` values. When
+    /// `Decay` comes with decimals (the stand-in), at most 25 ms are added.
     pub pacing_margin: Duration,
     /// A call that would wait longer than this for a rate-limit slot (e.g. the daily budget is used
     /// up) fails with `TTS_RATE_LIMITED` and the wait as `retry_after` instead of hanging.
