@@ -256,3 +256,44 @@ fn the_binary_prints_one_json_line_first() {
     assert_eq!(v["plan"]["reads_per_window"], 200);
     assert_eq!(v["window_secs"], 1.0);
 }
+
+#[tokio::test]
+async fn the_router_mounts_under_another_servers_origin() {
+    // What the TikTok sandbox will do: merge our routes into its router, which has a fallback.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let plenty = tts_plenty_sandbox::PlentySandbox::new(Config::default(), origin.clone());
+    let host = axum::Router::new()
+        .route("/other", axum::routing::get(|| async { "tiktok" }))
+        .merge(tts_plenty_sandbox::router(plenty))
+        .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, "host fallback") });
+    let task = tokio::spawn(tts_plenty_sandbox::server::serve(listener, host));
+    let r = reqwest::Client::new()
+        .post(format!("{origin}/rest/login"))
+        .json(&json!({"username": "rest-user", "password": "sandbox-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let info: Value = reqwest::get(format!("{origin}/_plenty/info"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["base_url"], origin.as_str());
+    assert_eq!(
+        reqwest::get(format!("{origin}/other"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "tiktok"
+    );
+    assert_eq!(
+        reqwest::get(format!("{origin}/nope")).await.unwrap().status(),
+        404
+    );
+    task.abort();
+}
