@@ -853,3 +853,37 @@ async fn a_used_up_daily_budget_fails_fast_instead_of_hanging_or_hitting_429() {
     assert!(e.retry_after.unwrap() > Duration::from_secs(80_000), "{e:?}");
     assert_eq!(counters(&s).await["totals"]["rate_limited"], 0);
 }
+
+#[tokio::test]
+async fn a_kept_session_is_reused_after_a_restart_without_a_new_login() {
+    let s = sandbox(Config::default()).await;
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let mut options = ClientOptions::new(&s.base_url, "rest-user", "sandbox-password");
+    let sink = kept.clone();
+    options.on_session = Some(std::sync::Arc::new(
+        move |snapshot: &tts_plenty::client::auth::SessionSnapshot| {
+            *sink.lock().unwrap() = Some(snapshot.clone());
+        },
+    ));
+    let first_run = Client::new(options).unwrap();
+    first_run.referrers().await.unwrap();
+    let snapshot = kept.lock().unwrap().clone().expect("the hook saw the login");
+    assert!(!format!("{snapshot:?}").contains(tts_core::ExposeSecret::expose_secret(&snapshot.access_token)));
+    drop(first_run);
+    // "restart" four times: without restoring, the fourth start would hit the session cap of 3
+    for _ in 0..4 {
+        let next_run = client_for(&s);
+        next_run.restore_session(snapshot.clone()).await;
+        next_run.referrers().await.unwrap();
+        assert_eq!(next_run.stats().logins, 0);
+    }
+    let c = counters(&s).await;
+    assert_eq!(route_total(&c, "POST /rest/login"), 1, "{c}");
+    assert_eq!(control(&s, "GET", "/sessions", Value::Null).await["valid"], 1);
+    // a kept session the server no longer knows: one login, then it works
+    control(&s, "POST", "/sessions/invalidate", Value::Null).await;
+    let after_reset = client_for(&s);
+    after_reset.restore_session(snapshot).await;
+    after_reset.referrers().await.unwrap();
+    assert_eq!(after_reset.stats().logins, 1);
+}

@@ -130,7 +130,42 @@ struct Session {
     access_token: SecretString,
     refresh_token: Option<SecretString>,
     renew_at: Instant,
+    expires_at_unix: i64,
     generation: u64,
+}
+
+/// The current session, to keep (sealed) across restarts: a process that logs in anew on every start
+/// leaves its old sessions valid for a day, and with ~3 allowed the next start is refused. `Debug`
+/// shows no token.
+#[derive(Clone)]
+pub struct SessionSnapshot {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    /// Unix seconds when the access token expires.
+    pub expires_at_unix: i64,
+}
+
+impl fmt::Debug for SessionSnapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionSnapshot")
+            .field("access_token", &"[REDACTED]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("expires_at_unix", &self.expires_at_unix)
+            .finish()
+    }
+}
+
+/// Told about every new session or refreshed token (e.g. to seal it into the store).
+pub type SessionHook = std::sync::Arc<dyn Fn(&SessionSnapshot) + Send + Sync>;
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// The token a call uses, with its generation (to report a 401 against exactly this token).
@@ -163,19 +198,51 @@ pub struct TokenCache {
     session: RwLock<Option<Session>>,
     single_flight: Mutex<()>,
     next_generation: std::sync::atomic::AtomicU64,
+    on_session: Option<SessionHook>,
 }
 
 impl Default for TokenCache {
     fn default() -> Self {
-        TokenCache {
-            session: RwLock::new(None),
-            single_flight: Mutex::new(()),
-            next_generation: std::sync::atomic::AtomicU64::new(1),
-        }
+        Self::with_hook(None)
     }
 }
 
 impl TokenCache {
+    pub fn with_hook(on_session: Option<SessionHook>) -> Self {
+        TokenCache {
+            session: RwLock::new(None),
+            single_flight: Mutex::new(()),
+            next_generation: std::sync::atomic::AtomicU64::new(1),
+            on_session,
+        }
+    }
+
+    /// The current session, if any.
+    pub async fn snapshot(&self) -> Option<SessionSnapshot> {
+        self.session.read().await.as_ref().map(|s| SessionSnapshot {
+            access_token: s.access_token.clone(),
+            refresh_token: s.refresh_token.clone(),
+            expires_at_unix: s.expires_at_unix,
+        })
+    }
+
+    /// Adopts a kept session (before the first call). An expired one is refreshed on first use; one
+    /// the server no longer knows answers 401 and is replaced by a login.
+    pub async fn restore(&self, snapshot: SessionSnapshot) {
+        let remaining =
+            Duration::from_secs(u64::try_from(snapshot.expires_at_unix - now_unix()).unwrap_or(0));
+        let generation = self
+            .next_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *self.session.write().await = Some(Session {
+            access_token: snapshot.access_token,
+            refresh_token: snapshot.refresh_token,
+            renew_at: renew_at(Instant::now(), remaining),
+            expires_at_unix: snapshot.expires_at_unix,
+            generation,
+        });
+    }
+
     /// A token fresh enough to use, logging in or refreshing first when needed.
     pub async fn lease(&self, auth: &dyn Authenticate) -> Result<Lease> {
         if let Some(lease) = self.fresh(Instant::now()).await {
@@ -224,9 +291,18 @@ impl TokenCache {
             access_token: tokens.access_token.clone(),
             refresh_token: tokens.refresh_token,
             renew_at: renew_at(Instant::now(), tokens.expires_in),
+            expires_at_unix: now_unix().saturating_add(tokens.expires_in.as_secs() as i64),
             generation,
         };
+        let snapshot = SessionSnapshot {
+            access_token: session.access_token.clone(),
+            refresh_token: session.refresh_token.clone(),
+            expires_at_unix: session.expires_at_unix,
+        };
         *self.session.write().await = Some(session);
+        if let Some(hook) = &self.on_session {
+            hook(&snapshot);
+        }
         Lease {
             access_token: tokens.access_token,
             generation,

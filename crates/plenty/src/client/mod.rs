@@ -55,6 +55,9 @@ pub struct ClientOptions {
     /// A call that would wait longer than this for a rate-limit slot (e.g. the daily budget is used
     /// up) fails with `TTS_RATE_LIMITED` and the wait as `retry_after` instead of hanging.
     pub max_pacing_wait: Duration,
+    /// Told about every new or refreshed session, to keep it (sealed) for the next start; see
+    /// [`Client::restore_session`].
+    pub on_session: Option<auth::SessionHook>,
 }
 
 impl ClientOptions {
@@ -72,6 +75,7 @@ impl ClientOptions {
             retry: RetryPolicy::default(),
             pacing_margin: Duration::from_secs(1),
             max_pacing_wait: Duration::from_secs(300),
+            on_session: None,
         }
     }
 }
@@ -276,14 +280,25 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Inner {
                 pacer: Pacer::new(options.pacing_margin, options.max_pacing_wait),
+                tokens: TokenCache::with_hook(options.on_session.clone()),
                 options,
                 base_url,
                 http,
-                tokens: TokenCache::default(),
                 counters: Counters::default(),
                 referrer_lock: tokio::sync::Mutex::new(()),
             }),
         })
+    }
+
+    /// Adopts a session kept from an earlier run (call before the first request): no new login, so
+    /// restarts don't pile up sessions against the system's cap.
+    pub async fn restore_session(&self, snapshot: auth::SessionSnapshot) {
+        self.inner.tokens.restore(snapshot).await;
+    }
+
+    /// The current session (none before the first call).
+    pub async fn session(&self) -> Option<auth::SessionSnapshot> {
+        self.inner.tokens.snapshot().await
     }
 
     pub fn stats(&self) -> ClientStats {
