@@ -321,6 +321,11 @@ impl Client {
         [self.inner.options.password.expose_secret()]
     }
 
+    /// Everything that must never appear in an error message: the password and the token in use.
+    fn secrets_with<'a>(&'a self, token: &'a SecretString) -> [&'a str; 2] {
+        [self.inner.options.password.expose_secret(), token.expose_secret()]
+    }
+
     /// Sends `request` and decodes the answer into `T`.
     pub async fn call<T: DeserializeOwned>(&self, request: &Request) -> Result<T> {
         let body = self.call_raw(request).await?;
@@ -400,7 +405,7 @@ impl Client {
                                     answer.status,
                                     retry_after,
                                     &answer.body,
-                                    &self.secrets(),
+                                    &self.secrets_with(&lease.access_token),
                                 ),
                                 AttemptFailure::Failed,
                             )
