@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm start`: the non-interactive demo. Builds what is missing, starts the TikTok Shop sandbox and the
-// example PlentyONE-style Alokai middleware (examples/plentyone-middleware) with the tiktok integration,
-// connects a shop through the real OAuth routes (the sandbox auto-consents), creates and advances demo
-// orders in the sandbox, waits for the signed webhooks to land in the inbox, reads the orders back through
-// the integration's TikTok client, queues a sync and prints a summary.
+// `npm start`: the non-interactive demo. Builds what is missing, starts the TikTok Shop sandbox, the
+// PlentyONE REST stand-in and the example PlentyONE-style Alokai middleware (examples/plentyone-middleware)
+// with the tiktok integration, connects a shop through the real OAuth routes (the sandbox auto-consents),
+// creates and pays demo orders in the sandbox, waits for the signed webhooks to land in the inbox, reads the
+// orders back through the integration's TikTok client, imports them into PlentyONE (webhook-driven, then a
+// reconciliation run), follows a buyer's cancellation, and prints a summary.
 //
 //   npm start                      run the scripted demo and exit 0
 //   npm start -- --keep-running    then stay up until Ctrl-C (open the printed URLs yourself)
@@ -58,14 +59,20 @@ function newest(dir, ext) {
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0)
 
 async function buildIfNeeded() {
-  if (!existsSync(join(root, 'tiktok-shop.linux-x64-gnu.node'))) {
-    say('building the native addon (release; first run only, takes a few minutes)')
+  // Rebuilt when missing or older than the Rust sources (e.g. after a pull).
+  const rust = Math.max(...['src', 'crates', 'sandbox'].map((d) => newest(join(root, d), '.rs')), mtime(join(root, 'Cargo.lock')))
+  const addon = join(root, 'tiktok-shop.linux-x64-gnu.node')
+  if (!existsSync(addon) || mtime(addon) < rust) {
+    say('building the native addon (release; takes a few minutes the first time)')
     await run('npx', ['napi', 'build', '--platform', '--release', '--no-const-enum'])
   }
   const { sandboxBinary } = await import('./sandbox.mjs')
-  if (!existsSync(sandboxBinary('release'))) {
-    say('building the sandbox (release; first run only)')
-    await run('cargo', ['build', '--release', '-p', 'tts-sandbox'])
+  for (const [name, pkg] of [['tts-sandbox', 'tts-sandbox'], ['plenty-sandbox', 'tts-plenty-sandbox']]) {
+    const binary = sandboxBinary('release', name)
+    if (!existsSync(binary) || mtime(binary) < rust) {
+      say(`building ${name} (release)`)
+      await run('cargo', ['build', '--release', '-p', pkg])
+    }
   }
   const serverOut = join(root, 'server', 'dist', 'index.js')
   const exampleOut = join(root, 'examples', 'plentyone-middleware', 'dist', 'src', 'index.js')
@@ -127,6 +134,7 @@ async function waitFor(what, check, timeoutMs = 15000) {
 
 const children = new Set()
 let sandbox
+let plenty
 let middleware
 let stopping = false
 
@@ -140,6 +148,9 @@ async function stopAll(code) {
   try {
     await sandbox?.stop()
   } catch {}
+  try {
+    await plenty?.stop()
+  } catch {}
   if (code !== undefined) process.exit(code)
 }
 
@@ -152,7 +163,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 
 async function main() {
   await buildIfNeeded()
-  const { startSandbox } = await import('./sandbox.mjs')
+  const { startPlentySandbox, startSandbox } = await import('./sandbox.mjs')
   const { startMiddleware } = require('../examples/plentyone-middleware/dist/src/index.js')
   const { createConfig } = require('../examples/plentyone-middleware/dist/middleware.config.js')
   const { runtimeOf } = require('tiktok-shop-plentyone/server')
@@ -166,6 +177,10 @@ async function main() {
   sandbox = await startSandbox(['--redirect-uri', `${base}/api/tiktok/callback`, '--webhook-url', `${base}/api/tiktok/webhooks`, '--audit-delay-ms', '200'], { profile: 'release' })
   const info = sandbox.info
   say(`sandbox (TikTok Shop stand-in) on ${info.base_url}: app ${info.app_key}, ${info.shops.length} seeded shops`)
+  // PlentyONE's Basic plan (40 writes, 80 reads per window) with a 2 s window instead of a minute, so the
+  // demo runs the same pacing rules in seconds.
+  plenty = await startPlentySandbox(['--window-secs', '2'], { profile: 'release' })
+  say(`PlentyONE REST stand-in on ${plenty.info.base_url} (Basic plan limits, 2 s windows)`)
 
   // The sandbox starts empty every time, so the demo's own database does too (a URL you set is left alone).
   const databaseUrl = process.env.TIKTOK_SHOP_DATABASE_URL ?? 'sqlite://./data/demo.db'
@@ -184,6 +199,7 @@ async function main() {
       authorizeBase: info.base_url,
       databaseUrl,
       encryptionKey: demoKey(),
+      plenty: { restUrl: plenty.info.base_url, username: plenty.info.username, password: plenty.info.password, plentyId: 1000 },
     },
   })
   middleware = await startMiddleware({ config: { ...config, logger: { handler: demoLogger } }, port, host: '127.0.0.1' })
@@ -241,43 +257,39 @@ async function main() {
   const ours = seen.filter((o) => orderIds.includes(o.id))
   say(`orders.search through the client: ${seen.length} orders in the shop, ${ours.length}/${orderIds.length} demo orders: ${ours.map((o) => `${o.id}=${o.status}`).join(', ')}`)
 
-  // 7. sync. The real engines arrive with issue 7; until then a queued run just waits. To show the
-  //    contract end to end, the demo plugs in two small READ-ONLY stand-ins (they create nothing in PlentyONE):
-  //    an "orders" engine that records every TikTok order as a pending order mapping, and an inbox consumer
-  //    that applies ORDER_STATUS_CHANGE webhooks to those mappings.
-  const triggered = await sdk.tiktok.triggerSync({ shopId: shop.shopId })
-  say(`sdk.tiktok.triggerSync(): ${triggered.runs.length} runs queued (${triggered.runs.map((r) => r.kind).join(', ')}). ${triggered.note}`)
-  const pendingMapping = (shopId, id, status, updateTime) => ({ shopId, tiktokOrderId: id, plentyOrderId: null, tiktokStatus: status, tiktokUpdateTime: updateTime ?? null, syncStatus: 'pending', syncError: null, lastSyncedAt: null })
-  say('registering the demo stand-ins: an "orders" engine and an inbox consumer (read-only: no PlentyONE order is created)')
-  runtime.registerEngine('orders', async ({ runtime: rt, shopId, progress }) => {
-    let seen = 0
-    let added = 0
-    for await (const o of paginate(rt.client, shopId, 'orders.search', { body: {} }, 50)) {
-      seen++
-      if (await rt.store.insertOrderMappingIfAbsent(pendingMapping(shopId, o.id, o.status, o.update_time))) added++
-      await progress({ phase: 'reading TikTok orders', done: seen, total: null, errors: 0 })
-    }
-    return { ordersSeen: seen, mappingsAdded: added, engine: 'demo (read-only)' }
-  })
-  runtime.registerInboxHandler(async (event) => {
-    if (event.type !== 1) return // only order status changes matter to this stand-in
-    const { order_id: id, order_status: status, update_time: updateTime } = event.data
-    const m = pendingMapping(event.shopId, id, status, updateTime)
-    if (!(await runtime.store.insertOrderMappingIfAbsent(m)) && /^[1-9]\d*$/.test(id)) {
-      // (the store lists pages by id; the page starting just before this id holds its mapping)
-      const [current] = await runtime.store.listOrderMappings({ shopId: event.shopId, afterTiktokOrderId: String(BigInt(id) - 1n), limit: 1 })
-      // webhooks can arrive out of order: apply only newer versions
-      if (current?.tiktokOrderId === id && (current.tiktokUpdateTime ?? 0) <= (updateTime ?? 0)) await runtime.store.updateOrderMapping({ ...current, tiktokStatus: status, tiktokUpdateTime: updateTime ?? null })
-    }
-  })
+  // 7. order import: the native worker drains the inbox into PlentyONE (webhook-driven), and a triggered
+  //    "orders" run reconciles with TikTok (what catches lost or late webhooks). Exactly one PlentyONE order
+  //    per TikTok order, looked up by its external order id before it is created.
+  const imported = await waitFor('the PlentyONE orders', async () => {
+    const { mappings } = await sdk.tiktok.listOrderMappings({ shopId: shop.shopId })
+    const done = orderIds.map((id) => mappings.find((m) => m.tiktokOrderId === id && m.syncStatus === 'synced'))
+    return done.every(Boolean) ? done : undefined
+  }, 30000)
+  for (const m of imported) {
+    const order = await plenty.control('GET', `/orders/${m.plentyOrderId}`)
+    const external = order.properties.find((p) => p.typeId === 7)?.value
+    say(`TikTok order ${m.tiktokOrderId} → PlentyONE order ${order.id} (status ${order.statusId}, external order id ${external}, ${order.orderItems.length} items)`)
+  }
+  const triggered = await sdk.tiktok.triggerSync({ shopId: shop.shopId, kind: 'orders' })
+  say(`sdk.tiktok.triggerSync({ kind: 'orders' }): ${triggered.runs.length} run queued`)
   const run = await waitFor('the orders run', async () => {
     const st = await sdk.tiktok.getSyncStatus()
     const r = st.shops.find((x) => x.shopId === shop.shopId)?.runs.find((x) => x.kind === 'orders')
-    return r && r.state !== 'queued' && r.state !== 'running' && st.inbox.pending === 0 ? r : undefined
-  })
+    return r && r.state !== 'queued' && r.state !== 'running' ? r : undefined
+  }, 30000)
   say(`sync run #${run.id} (orders) ${run.state}: ${JSON.stringify(run.summary)}`)
+
+  // 8. the buyer cancels one order: TikTok's webhook reaches the inbox, and the PlentyONE order follows
+  const cancelled = orderIds[0]
+  await sandbox.control('POST', `/orders/${cancelled}/advance`, { status: 'CANCELLED' })
+  const cancelledMapping = await waitFor('the cancellation', async () => {
+    const { mappings } = await sdk.tiktok.listOrderMappings({ shopId: shop.shopId })
+    const m = mappings.find((x) => x.tiktokOrderId === cancelled)
+    return m?.tiktokStatus === 'CANCELLED' ? m : undefined
+  }, 30000)
+  const cancelledOrder = await plenty.control('GET', `/orders/${cancelledMapping.plentyOrderId}`)
+  say(`buyer cancelled ${cancelled} on TikTok → PlentyONE order ${cancelledOrder.id} now has status ${cancelledOrder.statusId}`)
   const mapped = await sdk.tiktok.listOrderMappings({ shopId: shop.shopId })
-  say(`sdk.tiktok.listOrderMappings(): ${mapped.mappings.map((m) => `${m.tiktokOrderId}=${m.tiktokStatus}/${m.syncStatus}`).join(', ')}`)
   const status = await sdk.tiktok.getSyncStatus()
 
   console.log('')
@@ -286,8 +298,8 @@ async function main() {
   console.log(`  webhooks             received ${status.webhooks.received}, verified and stored ${status.webhooks.accepted}, duplicates ${status.webhooks.duplicates}, refused ${status.webhooks.rejected}; inbox pending ${status.inbox.pending}`)
   console.log(`  orders via client    ${ours.length} of ${orderIds.length} demo orders (${seen.length} in the shop)`)
   const runs = status.shops.flatMap((s) => s.runs)
-  console.log(`  sync runs            ${runs.filter((r) => r.state === 'succeeded').length} succeeded (${runs.filter((r) => r.state === 'succeeded').map((r) => r.kind).join(', ')}, demo engine), ${runs.filter((r) => r.state === 'queued').length} queued for engines not installed yet (issue 7)`)
-  console.log(`  order mappings       ${mapped.mappings.length} pending (PlentyONE orders are created by the order sync, issue 7)`)
+  console.log(`  sync runs            ${runs.filter((r) => r.state === 'succeeded').map((r) => `${r.kind} #${r.id}`).join(', ')} succeeded`)
+  console.log(`  PlentyONE orders     ${mapped.mappings.filter((m) => m.syncStatus === 'synced').length} imported, one per TikTok order (${mapped.mappings.filter((m) => m.tiktokStatus === 'CANCELLED').length} cancelled on both sides); errors ${mapped.errors}`)
   console.log(`  storage              ${runtime.store.backend}${runtime.store.durable ? '' : ' (in memory for now)'}`)
   console.log('')
 
@@ -298,8 +310,8 @@ async function main() {
     forged.status === 401 &&
     ours.length === orderIds.length &&
     run.state === 'succeeded' &&
-    status.inbox.pending === 0 &&
-    orderIds.every((id) => mapped.mappings.some((m) => m.tiktokOrderId === id && m.tiktokStatus === 'AWAITING_SHIPMENT'))
+    new Set(imported.map((m) => m.plentyOrderId)).size === orderIds.length &&
+    cancelledOrder.statusId >= 8 && cancelledOrder.statusId < 9
   if (!ok) fail('the demo did not complete as expected (see above)')
 
   if (keepRunning) {

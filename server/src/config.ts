@@ -37,7 +37,7 @@ export interface TikTokIntegrationConfig {
   /** `TIKTOK_SHOP_AUTHORIZE_BASE` */
   authorizeBase?: string
   /** `PLENTY_REST_URL`, `PLENTY_REST_USERNAME`, `PLENTY_REST_PASSWORD` */
-  plenty?: { restUrl?: string; username?: string; password?: string }
+  plenty?: { restUrl?: string; username?: string; password?: string; plentyId?: number | string }
   /**
    * `TIKTOK_SHOP_ADMIN_TOKEN`: when set, the admin routes (connect, connection, mappings, sync) and every
    * SDK method require it (`Authorization: Bearer <token>` or `x-tiktok-admin-token`). At least 24 characters.
@@ -67,7 +67,8 @@ export interface ResolvedConfig {
   apiBase?: string
   authBase?: string
   authorizeBase?: string
-  plenty?: { restUrl: string; username: string; password: string }
+  /** `plentyId` (the PlentyONE client orders are created in) is needed for the order import. */
+  plenty?: { restUrl: string; username: string; password: string; plentyId?: number }
   adminToken?: string
   stateTtlSeconds: number
   client: NonNullable<TikTokIntegrationConfig['client']>
@@ -216,7 +217,18 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
           problems.push(`PLENTY_REST_URL (configuration.plenty.restUrl) must be an absolute http(s) URL such as https://example.plentymarkets-cloud01.com`)
         }
       }
-      if (out.restUrl && out.username && out.password) plenty = { restUrl: out.restUrl, username: out.username, password: out.password }
+      const rawPlentyId = get('plentyId', 'PLENTY_ID')
+      let plentyId: number | undefined
+      if (rawPlentyId !== undefined) {
+        plentyId = Number(rawPlentyId)
+        if (!Number.isInteger(plentyId) || plentyId <= 0) {
+          problems.push('PLENTY_ID (configuration.plenty.plentyId) must be the positive id of the PlentyONE client orders are created in')
+          plentyId = undefined
+        }
+      }
+      if (out.restUrl && out.username && out.password) {
+        plenty = { restUrl: out.restUrl, username: out.username, password: out.password, ...(plentyId !== undefined ? { plentyId } : {}) }
+      }
     }
   }
 

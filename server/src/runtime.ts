@@ -7,6 +7,7 @@ import { inspect } from 'node:util'
 
 import {
   authorizeUrl,
+  createOrderSync,
   exchangeAuthCode,
   generateEncryptionKey,
   getAuthorizedShops,
@@ -15,6 +16,8 @@ import {
   Sealer,
   TikTokShopClient,
   type ClientEventInfo,
+  type NativeStore,
+  type OrderSync,
   type WebhookNotification,
 } from '../../index.js'
 import { publicConfig, resolveConfig, type ResolvedConfig, type TikTokIntegrationConfig } from './config.js'
@@ -141,6 +144,8 @@ export class TikTokRuntime {
   private kickAgain = false
   private inboxHandler: InboxHandler | undefined
   private closed = false
+  /** The native order import (Rust): set when PlentyONE REST access and a durable store are configured. */
+  orderSync: OrderSync | undefined
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -183,6 +188,7 @@ export class TikTokRuntime {
       await opened.store.close().catch(() => undefined)
       throw e
     }
+    await runtime.startOrderSync()
     runtime.startScheduler()
     if (config.adminToken === undefined) {
       logger.warning(
@@ -191,6 +197,49 @@ export class TikTokRuntime {
     }
     logger.info('TikTok Shop integration ready', { tiktok: { ...publicConfig(config), storage: opened.store.backend } })
     return runtime
+  }
+
+  /** PlentyONE settings of a shop's order import (snake_case: the Rust `OrderMappingConfig`). */
+  private orderImportSettings(shopId: string): Record<string, unknown> {
+    return { shop_id: shopId, plenty_id: this.config.plenty?.plentyId }
+  }
+
+  /**
+   * Starts the order import when PlentyONE is configured (with `plentyId`) and the store is durable: the
+   * Rust worker drains the webhook inbox into PlentyONE orders, and an "orders" engine reconciles on
+   * schedule. A PlentyONE that cannot be reached is logged, not fatal: the middleware (and plentysystems)
+   * keep serving, and webhooks keep landing in the inbox for later.
+   */
+  private async startOrderSync(): Promise<void> {
+    const plenty = this.config.plenty
+    const native = this.store.native as NativeStore | undefined
+    if (!plenty) return
+    if (plenty.plentyId === undefined || !native) {
+      this.logger.warning(
+        !native
+          ? 'TikTok Shop order import needs the durable store (TIKTOK_SHOP_DATABASE_URL sqlite: or postgres:): not started'
+          : 'TikTok Shop order import needs PLENTY_ID (configuration.plenty.plentyId), the PlentyONE client orders are created in: not started',
+      )
+      return
+    }
+    try {
+      const shops = (await this.store.listShops(this.config.appKey)).filter((s) => s.status === 'connected')
+      this.orderSync = await createOrderSync(native, this.client, {
+        plenty: { baseUrl: plenty.restUrl, username: plenty.username, password: plenty.password },
+        shops: shops.map((s) => this.orderImportSettings(s.shopId)),
+        owner: `orders-${this.id}`,
+      })
+    } catch (e) {
+      this.logger.error('TikTok Shop order import could not start (PlentyONE REST login or referrer failed)', { tiktok: describe(e) })
+      return
+    }
+    const sync = this.orderSync
+    sync.start()
+    this.registerEngine('orders', async ({ shopId }) => {
+      if (!sync.shops.includes(shopId)) sync.setShop(this.orderImportSettings(shopId))
+      return { engine: 'orders (native)', ...(await sync.reconcile(shopId)) }
+    })
+    this.logger.info('TikTok Shop order import running', { tiktok: { shops: sync.shops } })
   }
 
   private async loadShops(): Promise<void> {
@@ -307,6 +356,7 @@ export class TikTokRuntime {
         refreshToken: tokens.refreshToken,
         refreshTokenExpireIn: tokens.refreshTokenExpireIn,
       })
+      this.orderSync?.setShop(this.orderImportSettings(s.id))
       const stored = await this.store.getShop({ appKey: this.config.appKey, shopId: s.id })
       if (stored) out.push(summary(stored))
     }
@@ -609,6 +659,7 @@ export class TikTokRuntime {
     if (this.closed) return
     this.closed = true
     if (this.timer) clearInterval(this.timer)
+    await this.orderSync?.stop()
     await this.idle()
     await this.store.close()
   }

@@ -87,6 +87,7 @@ const maybe = <T, U>(f: (v: T) => U) => (v: T | null | undefined): U | null => (
 /** Wraps the addon's `NativeStore` as a `TikTokStore` (same methods; field conventions aligned). */
 export function adaptNative(n: Awaited<ReturnType<NativeOpen>>): TikTokStore {
   return {
+    native: n,
     get backend() {
       return n.backend
     },

@@ -191,6 +191,9 @@ export interface TikTokStore {
   listSyncRuns(shopId: string, kind: string | null, limit: number): Promise<SyncRun[]>
 
   close(): Promise<void>
+
+  /** The addon's `NativeStore` behind this store, when it is the durable one (the Rust sync engines use it directly). */
+  readonly native?: unknown
 }
 
 /** The associated data a shop secret is sealed with (same text as the native store). */
