@@ -19,6 +19,10 @@ type AttributeDef = (
     &'static [(i64, &'static str, &'static str, &'static str)],
 );
 
+/// The third attribute of big items (value ids from `PATTERN_VALUES`, names generated).
+pub const PATTERN: i64 = 3;
+const PATTERN_VALUES: i64 = 300;
+
 pub const ATTRIBUTES: [AttributeDef; 2] = [
     (
         1,
@@ -154,6 +158,12 @@ impl Catalog {
 
     /// Adds item number `n` of the generator (deterministic apart from `now`).
     pub fn add_generated_item(&mut self, n: usize, now: i64) -> i64 {
+        self.add_item(n, None, now)
+    }
+
+    /// Adds item number `n` with `variations` variations (default: the generator's Farbe × Größe
+    /// grid). More than 12 variations add a third attribute *Muster* so every combination is unique.
+    pub fn add_item(&mut self, n: usize, variations: Option<usize>, now: i64) -> i64 {
         let (de, en, description) = NAMES[n % NAMES.len()];
         let suffix = if n >= NAMES.len() {
             format!(" #{}", n / NAMES.len() + 1)
@@ -162,8 +172,18 @@ impl Catalog {
         };
         let item_id = self.next_item;
         self.next_item += 1;
-        let colours = 1 + n % 3;
-        let sizes = 1 + (n / 3) % 4;
+        let (colours, sizes) = match variations {
+            Some(count) => (count.clamp(1, 3), 4),
+            None => (1 + n % 3, 1 + (n / 3) % 4),
+        };
+        let combos: Vec<(usize, usize, Option<i64>)> = match variations {
+            Some(count) => (0..count.max(1))
+                .map(|k| (k % 3, (k / 3) % 4, (count > 12).then_some(k as i64 / 12)))
+                .collect(),
+            None => (0..colours)
+                .flat_map(|c| (0..sizes).map(move |z| (c, z, None)))
+                .collect(),
+        };
         let image_ids: Vec<i64> = (1..=colours as i64).map(|p| item_id * 10 + p).collect();
         let item = Item {
             id: item_id,
@@ -181,8 +201,8 @@ impl Catalog {
         };
         self.items.insert(item_id, item);
         let mut first = true;
-        for colour in 0..colours {
-            for size in 0..sizes {
+        for (colour, size, pattern) in combos {
+            {
                 let id = self.next_variation;
                 self.next_variation += 1;
                 let colour_value = ATTRIBUTES[0].4[colour];
@@ -196,11 +216,28 @@ impl Catalog {
                         id,
                         item_id,
                         is_main: first,
-                        number: format!("SB-{item_id}-{}-{}", colour_value.1.to_uppercase(), size_value.1),
+                        number: match pattern {
+                            None => {
+                                format!("SB-{item_id}-{}-{}", colour_value.1.to_uppercase(), size_value.1)
+                            }
+                            Some(p) => format!(
+                                "SB-{item_id}-{}-{}-M{}",
+                                colour_value.1.to_uppercase(),
+                                size_value.1,
+                                p + 1
+                            ),
+                        },
                         is_active: true,
                         weight_g: 150 + 50 * size as i64,
                         dims_mm: (300, 200, 20 + 5 * size as i64),
-                        attributes: vec![(1, colour_value.0), (2, size_value.0)],
+                        attributes: match pattern {
+                            None => vec![(1, colour_value.0), (2, size_value.0)],
+                            Some(p) => vec![
+                                (1, colour_value.0),
+                                (2, size_value.0),
+                                (PATTERN, PATTERN_VALUES + p),
+                            ],
+                        },
                         prices: vec![
                             (1, 999 + 500 * (n as i64 % 10) + 100 * size as i64),
                             (2, 2999 + 500 * (n as i64 % 10)),
@@ -229,6 +266,16 @@ impl Catalog {
     }
 
     fn attribute_json(attribute_id: i64, value_id: i64) -> Value {
+        if attribute_id == PATTERN {
+            let n = value_id - PATTERN_VALUES + 1;
+            return json!({
+                "attributeId": PATTERN, "valueId": value_id,
+                "attribute": {"id": PATTERN, "backendName": "Muster", "position": 3,
+                              "attributeNames": [{"attributeId": PATTERN, "lang": "de", "name": "Muster"}, {"attributeId": PATTERN, "lang": "en", "name": "Pattern"}]},
+                "attributeValue": {"id": value_id, "attributeId": PATTERN, "backendName": format!("muster-{n}"), "position": n,
+                                   "valueNames": [{"lang": "de", "valueId": value_id, "name": format!("Muster {n}")}, {"lang": "en", "valueId": value_id, "name": format!("Pattern {n}")}]},
+            });
+        }
         let Some(a) = ATTRIBUTES.iter().find(|a| a.0 == attribute_id) else {
             return json!({ "attributeId": attribute_id, "valueId": value_id });
         };
@@ -474,5 +521,18 @@ mod tests {
         assert_eq!(c.item_count(), 12);
         assert!(c.variations.len() > 30, "{}", c.variations.len());
         assert!(c.variations.values().any(|v| v.attributes.len() == 2));
+    }
+
+    #[test]
+    fn a_big_item_has_unique_attribute_combinations() {
+        let mut c = Catalog::seeded(0, 1_800_000_000);
+        let item = c.add_item(0, Some(301), 1_800_000_000);
+        let vs: Vec<&Variation> = c.variations.values().filter(|v| v.item_id == item).collect();
+        assert_eq!(vs.len(), 301);
+        let combos: BTreeSet<Vec<(i64, i64)>> = vs.iter().map(|v| v.attributes.clone()).collect();
+        assert_eq!(combos.len(), 301);
+        assert_eq!(vs.iter().filter(|v| v.is_main).count(), 1);
+        let json = Catalog::attribute_json(PATTERN, 300 + 25);
+        assert_eq!(json["attributeValue"]["valueNames"][0]["name"], "Muster 26");
     }
 }

@@ -57,7 +57,8 @@ async fn reset(State(app): S) -> Response {
     json_response(200, json!({ "reset": true }))
 }
 
-/// `{"items": N}` generates N more items; `{"orders": N}` creates N sales orders on seeded variations
+/// `{"items": N}` generates N more items; `{"item_with_variations": N}` adds one item with N variations
+/// (e.g. 301 for a 300-SKU region); `{"orders": N}` creates N sales orders on seeded variations
 /// (external order ids `seed-<n>`).
 async fn seed(State(app): S, raw: Bytes) -> Response {
     let v = match body(&raw) {
@@ -70,6 +71,14 @@ async fn seed(State(app): S, raw: Bytes) -> Response {
     for _ in 0..v["items"].as_u64().unwrap_or(0).min(10_000) {
         let n = store.catalog.item_count();
         items.push(store.catalog.add_generated_item(n, now));
+    }
+    if let Some(count) = v["item_with_variations"].as_u64() {
+        let n = store.catalog.item_count();
+        items.push(
+            store
+                .catalog
+                .add_item(n, Some(count.clamp(1, 2000) as usize), now),
+        );
     }
     let mut orders = Vec::new();
     let variation_ids: Vec<i64> = store.catalog.variations.keys().copied().collect();
