@@ -124,12 +124,12 @@ export declare class TikTokShopClient {
    * Calls an operation of the table for a shop: waits for its rate-limit slot, refreshes the token
    * if needed, retries what is safe to retry.
    */
-  call(shopId: string, operation: string, options?: CallOptions | undefined | null): Promise<CallResult>
+  call(shopId: string, operation: OperationId, options?: CallOptions | undefined | null): Promise<CallResult>
   /**
    * One page of a search (`orders.search`, `products.search`, `packages.search`, `returns.search`,
    * `cancellations.search`, `brands.list`). Pass the previous page's `nextPageToken` to continue.
    */
-  fetchPage(shopId: string, operation: string, options: CallOptions | undefined | null, pageSize: number, pageToken?: string | undefined | null): Promise<PageResult>
+  fetchPage(shopId: string, operation: OperationId, options: CallOptions | undefined | null, pageSize: number, pageToken?: string | undefined | null): Promise<PageResult>
   /** Order details for any number of ids (batches of 50 sent concurrently). */
   getOrders(shopId: string, ids: Array<string>): Promise<Array<Record<string, any>>>
 }
@@ -170,7 +170,7 @@ export declare function buildRequest(input: BuildRequestInput): BuiltRequestInfo
 /** Inputs of `buildRequest`. */
 export interface BuildRequestInput {
   /** Operation id from `operations()`, e.g. `orders.search`. */
-  operation: string
+  operation: OperationId
   appKey: string
   appSecret: string
   /** API origin; default `https://open-api.tiktokglobalshop.com` (point it at the sandbox in tests). */
@@ -373,6 +373,12 @@ export interface OAuthStatesOptions {
  * applies pending migrations. `encryptionKeys` is `TIKTOK_SHOP_ENCRYPTION_KEY`.
  */
 export declare function openStore(url: string, encryptionKeys: string): Promise<NativeStore>
+
+/**
+ * Every operation id of the table, as a TypeScript union (`OperationId`). A test checks it against the
+ * table, so the two never drift.
+ */
+export type OperationId = 'authorization.shops' | 'seller.shops' | 'seller.permissions' | 'products.search' | 'products.get' | 'products.create' | 'products.edit' | 'products.partial_edit' | 'products.delete' | 'products.activate' | 'products.deactivate' | 'products.recover' | 'products.listing_check' | 'images.upload' | 'files.upload' | 'categories.list' | 'categories.attributes' | 'categories.rules' | 'categories.recommend' | 'brands.list' | 'brands.create' | 'inventory.update' | 'inventory.search' | 'prices.update' | 'orders.search' | 'orders.get' | 'packages.search' | 'packages.get' | 'packages.ship' | 'packages.batch_ship' | 'packages.shipping_documents' | 'packages.update_shipping_info' | 'orders.mark_shipped' | 'orders.tracking' | 'orders.update_shipping_info' | 'logistics.warehouses' | 'logistics.delivery_options' | 'logistics.shipping_providers' | 'logistics.global_warehouses' | 'returns.search' | 'returns.approve' | 'returns.reject' | 'returns.records' | 'cancellations.search' | 'cancellations.approve' | 'cancellations.reject' | 'cancellations.create' | 'webhooks.list' | 'webhooks.update' | 'webhooks.delete'
 
 /** One row of the operation table. */
 export interface OperationInfo {

@@ -848,6 +848,7 @@ module.exports.exchangeAuthCode = nativeBinding.exchangeAuthCode
 module.exports.generateEncryptionKey = nativeBinding.generateEncryptionKey
 module.exports.getAuthorizedShops = nativeBinding.getAuthorizedShops
 module.exports.openStore = nativeBinding.openStore
+module.exports.OperationId = nativeBinding.OperationId
 module.exports.operations = nativeBinding.operations
 module.exports.parseWebhook = nativeBinding.parseWebhook
 module.exports.refreshAccessToken = nativeBinding.refreshAccessToken

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createHmac, randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 
-import { buildRequest, operations, signatureBaseString, signRequest } from '../index.js'
+import { buildRequest, OperationId, operations, signatureBaseString, signRequest } from '../index.js'
 import { vectors } from './helpers.mjs'
 
 const signVectors = vectors('sign-vectors.json')
@@ -116,4 +116,8 @@ test('the operation table is exposed and consistent', () => {
   assert.equal(byId.get('returns.approve').retry, 'idempotency-key-query')
   assert.deepEqual(byId.get('inventory.update').pathParams, ['product_id'])
   for (const op of ops) assert.match(op.path, new RegExp(`^/[a-z_]+/${op.version}/`))
+})
+
+test('the OperationId type lists exactly the operations of the table', () => {
+  assert.deepEqual(Object.values(OperationId).sort(), operations().map((o) => o.id).sort())
 })

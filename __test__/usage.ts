@@ -74,6 +74,8 @@ async function useClient(): Promise<number> {
   n += (await shop.getOrders(['1', '2'])).length
   // @ts-expect-error a body is an object, not a string
   await client.call('1', 'orders.search', { body: 'text' })
+  // @ts-expect-error not an operation of the table
+  await client.call('1', 'orders.serach')
   return n
 }
 function page0(r: CallResult): string | undefined {

@@ -353,7 +353,10 @@ impl TikTokShopClient {
 
     /// Calls an operation of the table for a shop: waits for its rate-limit slot, refreshes the token
     /// if needed, retries what is safe to retry.
-    #[napi(ts_return_type = "Promise<CallResult>")]
+    #[napi(
+        ts_args_type = "shopId: string, operation: OperationId, options?: CallOptions | undefined | null",
+        ts_return_type = "Promise<CallResult>"
+    )]
     pub fn call<'env>(
         &self,
         env: &'env Env,
@@ -374,7 +377,10 @@ impl TikTokShopClient {
 
     /// One page of a search (`orders.search`, `products.search`, `packages.search`, `returns.search`,
     /// `cancellations.search`, `brands.list`). Pass the previous page's `nextPageToken` to continue.
-    #[napi(ts_return_type = "Promise<PageResult>")]
+    #[napi(
+        ts_args_type = "shopId: string, operation: OperationId, options: CallOptions | undefined | null, pageSize: number, pageToken?: string | undefined | null",
+        ts_return_type = "Promise<PageResult>"
+    )]
     pub fn fetch_page<'env>(
         &self,
         env: &'env Env,

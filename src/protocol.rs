@@ -96,6 +96,7 @@ pub fn signature_base_string(input: SignRequestInput) -> String {
 #[napi(object)]
 pub struct BuildRequestInput {
     /// Operation id from `operations()`, e.g. `orders.search`.
+    #[napi(ts_type = "OperationId")]
     pub operation: String,
     pub app_key: String,
     pub app_secret: String,
@@ -236,4 +237,109 @@ pub fn operations() -> Vec<OperationInfo> {
             max_page_size: op.page_size.map(|p| p.1),
         })
         .collect()
+}
+/// Every operation id of the table, as a TypeScript union (`OperationId`). A test checks it against the
+/// table, so the two never drift.
+#[napi(string_enum)]
+pub enum OperationId {
+    #[napi(value = "authorization.shops")]
+    AuthorizationShops,
+    #[napi(value = "seller.shops")]
+    SellerShops,
+    #[napi(value = "seller.permissions")]
+    SellerPermissions,
+    #[napi(value = "products.search")]
+    ProductsSearch,
+    #[napi(value = "products.get")]
+    ProductsGet,
+    #[napi(value = "products.create")]
+    ProductsCreate,
+    #[napi(value = "products.edit")]
+    ProductsEdit,
+    #[napi(value = "products.partial_edit")]
+    ProductsPartialEdit,
+    #[napi(value = "products.delete")]
+    ProductsDelete,
+    #[napi(value = "products.activate")]
+    ProductsActivate,
+    #[napi(value = "products.deactivate")]
+    ProductsDeactivate,
+    #[napi(value = "products.recover")]
+    ProductsRecover,
+    #[napi(value = "products.listing_check")]
+    ProductsListingCheck,
+    #[napi(value = "images.upload")]
+    ImagesUpload,
+    #[napi(value = "files.upload")]
+    FilesUpload,
+    #[napi(value = "categories.list")]
+    CategoriesList,
+    #[napi(value = "categories.attributes")]
+    CategoriesAttributes,
+    #[napi(value = "categories.rules")]
+    CategoriesRules,
+    #[napi(value = "categories.recommend")]
+    CategoriesRecommend,
+    #[napi(value = "brands.list")]
+    BrandsList,
+    #[napi(value = "brands.create")]
+    BrandsCreate,
+    #[napi(value = "inventory.update")]
+    InventoryUpdate,
+    #[napi(value = "inventory.search")]
+    InventorySearch,
+    #[napi(value = "prices.update")]
+    PricesUpdate,
+    #[napi(value = "orders.search")]
+    OrdersSearch,
+    #[napi(value = "orders.get")]
+    OrdersGet,
+    #[napi(value = "packages.search")]
+    PackagesSearch,
+    #[napi(value = "packages.get")]
+    PackagesGet,
+    #[napi(value = "packages.ship")]
+    PackagesShip,
+    #[napi(value = "packages.batch_ship")]
+    PackagesBatchShip,
+    #[napi(value = "packages.shipping_documents")]
+    PackagesShippingDocuments,
+    #[napi(value = "packages.update_shipping_info")]
+    PackagesUpdateShippingInfo,
+    #[napi(value = "orders.mark_shipped")]
+    OrdersMarkShipped,
+    #[napi(value = "orders.tracking")]
+    OrdersTracking,
+    #[napi(value = "orders.update_shipping_info")]
+    OrdersUpdateShippingInfo,
+    #[napi(value = "logistics.warehouses")]
+    LogisticsWarehouses,
+    #[napi(value = "logistics.delivery_options")]
+    LogisticsDeliveryOptions,
+    #[napi(value = "logistics.shipping_providers")]
+    LogisticsShippingProviders,
+    #[napi(value = "logistics.global_warehouses")]
+    LogisticsGlobalWarehouses,
+    #[napi(value = "returns.search")]
+    ReturnsSearch,
+    #[napi(value = "returns.approve")]
+    ReturnsApprove,
+    #[napi(value = "returns.reject")]
+    ReturnsReject,
+    #[napi(value = "returns.records")]
+    ReturnsRecords,
+    #[napi(value = "cancellations.search")]
+    CancellationsSearch,
+    #[napi(value = "cancellations.approve")]
+    CancellationsApprove,
+    #[napi(value = "cancellations.reject")]
+    CancellationsReject,
+    #[napi(value = "cancellations.create")]
+    CancellationsCreate,
+    #[napi(value = "webhooks.list")]
+    WebhooksList,
+    #[napi(value = "webhooks.update")]
+    WebhooksUpdate,
+    #[napi(value = "webhooks.delete")]
+    WebhooksDelete,
 }
