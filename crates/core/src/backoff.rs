@@ -22,6 +22,10 @@ mod tests {
         assert_eq!(full_jitter(5, base, cap, 1.0), cap);
         assert_eq!(full_jitter(60, base, cap, 0.5), cap / 2);
         assert_eq!(full_jitter(2, base, cap, 0.0), Duration::ZERO);
-        assert_eq!(full_jitter(0, base, cap, 2.0), base, "attempt 0 counts as the first; jitter clamped");
+        assert_eq!(
+            full_jitter(0, base, cap, 2.0),
+            base,
+            "attempt 0 counts as the first; jitter clamped"
+        );
     }
 }

@@ -2,11 +2,13 @@
 //!
 //! - [`backoff`]: exponential backoff with full jitter, for every retry loop;
 //! - [`error`]: the one error type, with a stable [`ErrorCode`] string for every failure a caller can act on;
+//! - [`retry`]: the retry decision every HTTP client uses (pure);
 //! - [`secret`]: secrets that never show up in `Debug`, logs or error messages;
 //! - [`seal`]: AES-256-GCM sealing of tokens at rest, with a key ring for rotation.
 
 pub mod backoff;
 pub mod error;
+pub mod retry;
 pub mod seal;
 pub mod secret;
 

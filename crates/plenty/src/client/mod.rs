@@ -72,7 +72,7 @@ impl ClientOptions {
             password: SecretString::from(password.into()),
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(60),
-            retry: RetryPolicy::default(),
+            retry: retry::default_policy(),
             pacing_margin: Duration::from_secs(1),
             max_pacing_wait: Duration::from_secs(300),
             on_session: None,
