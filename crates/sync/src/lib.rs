@@ -9,3 +9,5 @@
 
 pub mod inbox;
 pub mod orders;
+pub mod products;
+pub mod stock;

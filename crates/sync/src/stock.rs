@@ -1,0 +1,529 @@
+//! Stock and prices: PlentyONE net stock and the configured sales price of every mapped variation go
+//! to its TikTok SKU.
+//!
+//! - **What is read**: PlentyONE variations with `stock` (every warehouse) and
+//!   `variationSalesPrices`, page by page: in [`StockMode::Changed`] those whose stock, prices or
+//!   data changed since the cursor (`relatedUpdatedBetween`, windows overlapping by
+//!   [`StockSettings::overlap_secs`]); in [`StockMode::Full`] the whole catalogue (reconciliation).
+//! - **Quantities**: [`tts_mapping::inventory::variation_inventory`] (warehouse mapping, safety
+//!   buffer, never negative, ≤ 99,999) after the **oversell guard**: units of orders imported into
+//!   PlentyONE but not yet booked there (its net stock does not show them yet) come from a
+//!   [`Reservations`] source. It answers a number of units per variation; since an order's TikTok
+//!   warehouse is not known here, those units are subtracted from **every** TikTok warehouse of the
+//!   SKU — conservative: with several TikTok warehouses it can under-offer, never oversell.
+//! - **Calls**: one `inventory.update` per TikTok product and page listing every TikTok warehouse
+//!   of each SKU sent, and one `prices.update` per product and page.
+//! - **Skipping**: a SKU whose quantities (or price) equal the ones last pushed is not sent. The last
+//!   pushed values are kept in memory ([`PushedValues`], shared with the product export so a create's
+//!   stock is known), across passes while the process lives; after a restart the first pass sends
+//!   each changed SKU once more. [`StockMode::Full`] ignores them and sends everything (it exists to
+//!   repair drift). The mapping's `last_synced_at` is set on every push. The store has no field for
+//!   the values last pushed, so they are not durable.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures_util::TryStreamExt;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tts_core::{Error, ErrorCode, Result};
+use tts_mapping::inventory::variation_inventory;
+use tts_mapping::product::{ProductMappingConfig, format_money};
+use tts_plenty::api::TimeWindow;
+use tts_plenty::api::variations::ItemVariationQuery;
+use tts_plenty::client::Client as PlentyClient;
+use tts_plenty::model::Variation;
+use tts_store::{Store, now_seconds};
+use tts_tiktok::client::Client as TikTokClient;
+use tts_tiktok::model::inventory::{InventoryUpdateRequest, SkuInventory};
+use tts_tiktok::model::price::{PriceUpdateRequest, SkuPrice};
+use tts_tiktok::model::product::{Inventory, Price};
+
+/// The cursor kind of the stock and price push (Unix seconds).
+pub const STOCK_CURSOR: &str = "stock.related_updated_at";
+
+/// Units per variation in orders imported into PlentyONE but not yet booked out there.
+#[async_trait::async_trait]
+pub trait Reservations: Send + Sync {
+    async fn reserved(&self, shop_id: &str, variation_ids: &[i64]) -> Result<HashMap<i64, Decimal>>;
+}
+
+/// No reservations (PlentyONE books stock at order creation, or no orders are imported).
+pub struct NoReservations;
+
+#[async_trait::async_trait]
+impl Reservations for NoReservations {
+    async fn reserved(&self, _shop_id: &str, _variation_ids: &[i64]) -> Result<HashMap<i64, Decimal>> {
+        Ok(HashMap::new())
+    }
+}
+
+/// A closure `(shop id, variation id) → units` as a [`Reservations`] source, e.g. a count kept by
+/// the order import of lines in orders whose TikTok status is still `AWAITING_SHIPMENT`.
+pub struct FnReservations<F>(pub F);
+
+#[async_trait::async_trait]
+impl<F> Reservations for FnReservations<F>
+where
+    F: Fn(&str, i64) -> Decimal + Send + Sync,
+{
+    async fn reserved(&self, shop_id: &str, variation_ids: &[i64]) -> Result<HashMap<i64, Decimal>> {
+        Ok(variation_ids
+            .iter()
+            .map(|v| (*v, (self.0)(shop_id, *v)))
+            .filter(|(_, units)| *units > Decimal::ZERO)
+            .collect())
+    }
+}
+
+/// Units reserved for a variation, held back in every TikTok warehouse (see the module docs). Pure.
+pub fn reserved_per_warehouse(units: Decimal, tiktok_warehouses: &[String]) -> HashMap<String, Decimal> {
+    tiktok_warehouses
+        .iter()
+        .map(|w| (w.clone(), units.max(Decimal::ZERO)))
+        .collect()
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Pushed {
+    inventory: Option<Vec<Inventory>>,
+    price: Option<String>,
+}
+
+/// The quantities and price last sent per (shop, TikTok SKU id), in memory.
+#[derive(Default)]
+pub struct PushedValues(Mutex<HashMap<(String, String), Pushed>>);
+
+impl PushedValues {
+    pub fn new() -> Arc<Self> {
+        Arc::new(PushedValues::default())
+    }
+
+    /// Records what TikTok now holds; `None` leaves that part as it was.
+    pub fn record(
+        &self,
+        shop_id: &str,
+        sku_id: &str,
+        inventory: Option<Vec<Inventory>>,
+        price: Option<String>,
+    ) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry((shop_id.to_string(), sku_id.to_string())).or_default();
+        if let Some(inventory) = inventory {
+            entry.inventory = Some(normalized(inventory));
+        }
+        if let Some(price) = price {
+            entry.price = Some(price);
+        }
+    }
+
+    fn inventory_changed(&self, shop_id: &str, sku_id: &str, inventory: &[Inventory]) -> bool {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&(shop_id.to_string(), sku_id.to_string()))
+            .and_then(|p| p.inventory.as_ref())
+            .is_none_or(|last| *last != normalized(inventory.to_vec()))
+    }
+
+    fn price_changed(&self, shop_id: &str, sku_id: &str, amount: &str) -> bool {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&(shop_id.to_string(), sku_id.to_string()))
+            .and_then(|p| p.price.as_deref())
+            .is_none_or(|last| last != amount)
+    }
+}
+
+fn normalized(mut inventory: Vec<Inventory>) -> Vec<Inventory> {
+    inventory.sort_by(|a, b| a.warehouse_id.cmp(&b.warehouse_id));
+    inventory
+}
+
+/// Which variations a pass looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StockMode {
+    /// Changed since the cursor (all on the first run); unchanged values are not sent again.
+    Changed,
+    /// Every variation; every mapped SKU is sent (repairs drift on TikTok).
+    Full,
+}
+
+#[derive(Clone, Debug)]
+pub struct StockSettings {
+    pub overlap_secs: i64,
+    /// Variations per PlentyONE page (≤ 250); also the batch of one push round.
+    pub page_size: u32,
+    /// Push prices too (the configured sales price).
+    pub prices: bool,
+}
+
+impl Default for StockSettings {
+    fn default() -> Self {
+        StockSettings {
+            overlap_secs: 60,
+            page_size: 250,
+            prices: true,
+        }
+    }
+}
+
+/// What a stock pass did (the run summary).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StockReport {
+    /// PlentyONE variations read.
+    pub read: usize,
+    /// Of those, variations with a TikTok SKU.
+    pub mapped: usize,
+    /// SKUs whose quantities were sent.
+    pub stock_updates: usize,
+    /// SKUs whose price was sent.
+    pub price_updates: usize,
+    /// `inventory.update` and `prices.update` calls made.
+    pub calls: usize,
+    /// SKUs with nothing new to send.
+    pub unchanged: usize,
+    /// Failed calls (their SKUs are sent again by the next pass).
+    pub errors: usize,
+    pub cursor_advanced: bool,
+}
+
+impl StockReport {
+    pub fn summary(&self) -> Value {
+        json!({
+            "read": self.read, "mapped": self.mapped, "stock_updates": self.stock_updates,
+            "price_updates": self.price_updates, "calls": self.calls, "unchanged": self.unchanged,
+            "errors": self.errors, "cursor_advanced": self.cursor_advanced,
+        })
+    }
+}
+
+/// One mapped SKU's values to send.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SkuState {
+    pub variation_id: i64,
+    pub product_id: String,
+    pub sku_id: String,
+    pub inventory: Vec<Inventory>,
+    pub price: Option<Price>,
+}
+
+/// The quantities and price TikTok should show for a variation. Pure.
+pub fn sku_state(
+    variation: &Variation,
+    config: &ProductMappingConfig,
+    reserved_units: Decimal,
+    product_id: &str,
+    sku_id: &str,
+) -> SkuState {
+    let warehouses: Vec<String> = config
+        .inventory
+        .warehouses
+        .tiktok_warehouses()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let reserved = reserved_per_warehouse(reserved_units, &warehouses);
+    let price = variation
+        .variation_sales_prices
+        .iter()
+        .find(|p| p.sales_price_id == config.sales_price_id)
+        .filter(|p| p.price > Decimal::ZERO)
+        .map(|p| Price {
+            amount: format_money(p.price, &config.currency),
+            currency: config.currency.clone(),
+            sale_price: None,
+        });
+    SkuState {
+        variation_id: variation.id,
+        product_id: product_id.to_string(),
+        sku_id: sku_id.to_string(),
+        inventory: variation_inventory(variation, &config.inventory, &reserved),
+        price,
+    }
+}
+
+/// Pushes stock and prices of mapped variations to TikTok.
+pub struct StockPusher {
+    store: Arc<dyn Store>,
+    tiktok: TikTokClient,
+    plenty: PlentyClient,
+    configs: std::sync::RwLock<HashMap<String, Arc<ProductMappingConfig>>>,
+    reservations: Arc<dyn Reservations>,
+    pushed: Arc<PushedValues>,
+    settings: StockSettings,
+}
+
+impl StockPusher {
+    pub fn new(
+        store: Arc<dyn Store>,
+        tiktok: TikTokClient,
+        plenty: PlentyClient,
+        configs: Vec<ProductMappingConfig>,
+        reservations: Arc<dyn Reservations>,
+        pushed: Arc<PushedValues>,
+        settings: StockSettings,
+    ) -> Result<Self> {
+        if settings.page_size == 0 || settings.page_size > 250 {
+            return Err(Error::invalid_argument("pageSize", "must be within 1..=250"));
+        }
+        Ok(StockPusher {
+            store,
+            tiktok,
+            plenty,
+            configs: std::sync::RwLock::new(
+                configs
+                    .into_iter()
+                    .map(|c| (c.shop_id.clone(), Arc::new(c)))
+                    .collect(),
+            ),
+            reservations,
+            pushed,
+            settings,
+        })
+    }
+
+    pub fn set_shop(&self, config: ProductMappingConfig) {
+        let mut configs = self.configs.write().unwrap_or_else(|p| p.into_inner());
+        configs.insert(config.shop_id.clone(), Arc::new(config));
+    }
+
+    fn config(&self, shop_id: &str) -> Result<Arc<ProductMappingConfig>> {
+        let configs = self.configs.read().unwrap_or_else(|p| p.into_inner());
+        configs.get(shop_id).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorCode::NotFound,
+                format!("no stock settings for shop {shop_id}"),
+            )
+            .with_field("shopId")
+        })
+    }
+
+    /// One pass up to the second `now`. The cursor advances (in [`StockMode::Changed`]) only when
+    /// every call succeeded; a full pass sets it too, since it covered everything.
+    pub async fn push(&self, shop_id: &str, mode: StockMode, now: i64) -> Result<StockReport> {
+        let config = self.config(shop_id)?;
+        let from = match (mode, self.store.get_cursor(shop_id, STOCK_CURSOR).await?) {
+            (StockMode::Changed, Some(c)) => Some(c.position.parse::<i64>().map_err(|_| {
+                Error::new(
+                    ErrorCode::Store,
+                    format!("cursor {STOCK_CURSOR} of shop {shop_id} is not a timestamp"),
+                )
+            })?),
+            _ => None,
+        };
+        let query = ItemVariationQuery {
+            with: vec!["stock".into(), "variationSalesPrices".into()],
+            related_updated_between: from
+                .map(|f| TimeWindow::new((f - self.settings.overlap_secs).to_string(), now.to_string())),
+            items_per_page: Some(self.settings.page_size),
+            ..Default::default()
+        };
+        let mut pages = Box::pin(
+            self.plenty
+                .item_variations(&query)?
+                .try_chunks(self.settings.page_size as usize),
+        );
+        let mut report = StockReport::default();
+        while let Some(page) = pages.try_next().await.map_err(|e| e.1)? {
+            report.read += page.len();
+            self.push_page(shop_id, &config, mode, &page, &mut report).await?;
+        }
+        if report.errors == 0 {
+            self.store
+                .set_cursor(shop_id, STOCK_CURSOR, &now.to_string())
+                .await?;
+            report.cursor_advanced = true;
+        }
+        Ok(report)
+    }
+
+    async fn push_page(
+        &self,
+        shop_id: &str,
+        config: &ProductMappingConfig,
+        mode: StockMode,
+        page: &[Variation],
+        report: &mut StockReport,
+    ) -> Result<()> {
+        let mut mapped = Vec::new();
+        for v in page {
+            if let Some(m) = self.store.get_product_mapping(shop_id, v.id).await? {
+                if let (Some(product), Some(sku)) = (m.tiktok_product_id.clone(), m.tiktok_sku_id.clone()) {
+                    mapped.push((v, m, product, sku));
+                }
+            }
+        }
+        if mapped.is_empty() {
+            return Ok(());
+        }
+        report.mapped += mapped.len();
+        let ids: Vec<i64> = mapped.iter().map(|(v, ..)| v.id).collect();
+        let reserved = self.reservations.reserved(shop_id, &ids).await?;
+
+        // Per product: SKUs to send.
+        let mut stock: HashMap<String, Vec<SkuInventory>> = HashMap::new();
+        let mut prices: HashMap<String, Vec<SkuPrice>> = HashMap::new();
+        let mut mappings: HashMap<String, Vec<tts_store::ProductMapping>> = HashMap::new();
+        for (v, m, product, sku) in mapped {
+            let state = sku_state(
+                v,
+                config,
+                reserved.get(&v.id).copied().unwrap_or_default(),
+                &product,
+                &sku,
+            );
+            let mut sent = false;
+            if mode == StockMode::Full || self.pushed.inventory_changed(shop_id, &sku, &state.inventory) {
+                stock.entry(product.clone()).or_default().push(SkuInventory {
+                    id: sku.clone(),
+                    inventory: state.inventory.clone(),
+                });
+                sent = true;
+            }
+            if self.settings.prices {
+                if let Some(price) = &state.price {
+                    if mode == StockMode::Full || self.pushed.price_changed(shop_id, &sku, &price.amount) {
+                        prices.entry(product.clone()).or_default().push(SkuPrice {
+                            id: sku.clone(),
+                            price: price.clone(),
+                            list_price: None,
+                        });
+                        sent = true;
+                    }
+                }
+            }
+            if sent {
+                mappings.entry(product).or_default().push(m);
+            } else {
+                report.unchanged += 1;
+            }
+        }
+
+        let shop = self.tiktok.shop(shop_id)?;
+        let now = now_seconds();
+        for (product, skus) in stock {
+            report.calls += 1;
+            let body = InventoryUpdateRequest { skus };
+            match shop.update_inventory(&product, &body).await {
+                Ok(_) => {
+                    report.stock_updates += body.skus.len();
+                    for s in body.skus {
+                        self.pushed.record(shop_id, &s.id, Some(s.inventory), None);
+                    }
+                }
+                Err(e) => {
+                    report.errors += 1;
+                    tracing::warn!(shop = %shop_id, product = %product, code = %e.code(), error = %e, "inventory update failed");
+                }
+            }
+        }
+        for (product, skus) in prices {
+            report.calls += 1;
+            let body = PriceUpdateRequest { skus };
+            match shop.update_prices(&product, &body).await {
+                Ok(_) => {
+                    report.price_updates += body.skus.len();
+                    for s in body.skus {
+                        self.pushed.record(shop_id, &s.id, None, Some(s.price.amount));
+                    }
+                }
+                Err(e) => {
+                    report.errors += 1;
+                    tracing::warn!(shop = %shop_id, product = %product, code = %e.code(), error = %e, "price update failed");
+                }
+            }
+        }
+        for (_, list) in mappings {
+            for mut m in list {
+                m.last_synced_at = Some(now);
+                self.store.upsert_product_mapping(&m).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
+    use tts_plenty::model::{VariationSalesPrice, VariationStock};
+
+    fn variation(net: &[(i64, i64)]) -> Variation {
+        Variation {
+            id: 7,
+            item_id: 1,
+            stock: net
+                .iter()
+                .map(|(w, n)| VariationStock {
+                    warehouse_id: *w,
+                    net_stock: Decimal::from(*n),
+                    ..Default::default()
+                })
+                .collect(),
+            variation_sales_prices: vec![VariationSalesPrice {
+                variation_id: 7,
+                sales_price_id: 1,
+                price: Decimal::new(1990, 2),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn config() -> ProductMappingConfig {
+        ProductMappingConfig {
+            inventory: InventoryConfig {
+                warehouses: WarehouseMapping::new([(1, "A"), (2, "A"), (3, "B")]),
+                buffer: StockBuffer {
+                    absolute: Decimal::from(2),
+                    percent: Decimal::ZERO,
+                },
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reserved_units_are_held_back_everywhere_and_nothing_goes_negative() {
+        let s = sku_state(
+            &variation(&[(1, 10), (2, 5), (3, 4)]),
+            &config(),
+            Decimal::from(3),
+            "P",
+            "S",
+        );
+        // A: 15 - 3 reserved - 2 buffer = 10; B: 4 - 3 - 2 < 0 → 0.
+        assert_eq!(
+            s.inventory,
+            vec![
+                Inventory {
+                    warehouse_id: "A".into(),
+                    quantity: 10
+                },
+                Inventory {
+                    warehouse_id: "B".into(),
+                    quantity: 0
+                }
+            ]
+        );
+        assert_eq!(s.price.unwrap().amount, "19.90");
+    }
+
+    #[test]
+    fn pushed_values_tell_what_changed() {
+        let p = PushedValues::default();
+        let inv = |q| {
+            vec![Inventory {
+                warehouse_id: "A".into(),
+                quantity: q,
+            }]
+        };
+        assert!(p.inventory_changed("s", "k", &inv(1)));
+        p.record("s", "k", Some(inv(1)), Some("9.90".into()));
+        assert!(!p.inventory_changed("s", "k", &inv(1)));
+        assert!(p.inventory_changed("s", "k", &inv(2)));
+        assert!(!p.price_changed("s", "k", "9.90"));
+        assert!(p.price_changed("s", "k", "9.91"));
+        assert!(p.inventory_changed("other", "k", &inv(1)));
+    }
+}
