@@ -7,6 +7,8 @@
 //! The order import, product/stock export, tracking and after-sales engines (issue 7) plug in as
 //! [`inbox::EventHandler`]s and scheduled reconciliation passes.
 
+pub mod aftersales;
+pub mod fulfillment;
 pub mod inbox;
 pub mod orders;
 pub mod products;
