@@ -39,7 +39,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tts_core::{Error, ErrorCode, Result};
 use tts_mapping::problem::Problem;
-use tts_mapping::product::{ProductContext, ProductMappingConfig, map_and_validate, map_product};
+use tts_mapping::product::{
+    ProductContext, ProductMappingConfig, SellerSkuSource, map_and_validate, map_product,
+};
 use tts_mapping::validate::WriteMode;
 use tts_plenty::api::TimeWindow;
 use tts_plenty::api::variations::ItemVariationQuery;
@@ -253,20 +255,21 @@ pub fn encode_fingerprint(fp: &[(&'static str, String)]) -> String {
         .join(";")
 }
 
-/// The partial edit with the properties whose fingerprint differs from `stored` (`None`: nothing
-/// changed). A property missing from `stored` counts as changed. Pure.
-pub fn partial_edit_since(stored: &str, current: &ProductRequest) -> Option<ProductPartialEdit> {
+/// The properties whose fingerprint differs from `stored` (a property missing there counts as
+/// changed). Pure.
+pub fn changed_properties(stored: &str, current: &[(&'static str, String)]) -> HashSet<&'static str> {
     let old: HashMap<&str, &str> = stored.split(';').filter_map(|kv| kv.split_once('=')).collect();
-    let changed: HashSet<&str> = fingerprint(current)
-        .into_iter()
+    current
+        .iter()
         .filter(|(k, v)| old.get(k) != Some(&v.as_str()))
-        .map(|(k, _)| k)
-        .collect();
-    if changed.is_empty() {
-        return None;
-    }
+        .map(|(k, _)| *k)
+        .collect()
+}
+
+/// A partial edit carrying the `changed` properties of `current`. Pure.
+pub fn partial_edit_of(changed: &HashSet<&'static str>, current: &ProductRequest) -> ProductPartialEdit {
     let pick = |k: &str| changed.contains(k);
-    Some(ProductPartialEdit {
+    ProductPartialEdit {
         title: pick("title").then(|| current.title.clone()),
         description: pick("description").then(|| current.description.clone()),
         category_id: pick("category_id").then(|| current.category_id.clone()),
@@ -281,7 +284,14 @@ pub fn partial_edit_since(stored: &str, current: &ProductRequest) -> Option<Prod
             .flatten(),
         product_attributes: pick("product_attributes").then(|| current.product_attributes.clone()),
         external_product_id: None,
-    })
+    }
+}
+
+/// The partial edit with the properties whose fingerprint differs from `stored` (`None`: nothing
+/// changed). Pure.
+pub fn partial_edit_since(stored: &str, current: &ProductRequest) -> Option<ProductPartialEdit> {
+    let changed = changed_properties(stored, &fingerprint(current));
+    (!changed.is_empty()).then(|| partial_edit_of(&changed, current))
 }
 
 /// The day number (UTC) of a Unix time and the creates counted for it in a `<day>:<count>` cursor.
@@ -556,7 +566,7 @@ impl ProductExporter {
                 &mappings,
                 SyncStatus::Pending,
                 Some(reason),
-                None,
+                config.mapping.seller_sku_source,
             )
             .await?;
             return Ok(ItemOutcome::QuotaReached);
@@ -584,7 +594,9 @@ impl ProductExporter {
             ..Default::default()
         };
 
-        // Validate what does not depend on images first: no upload for an item that cannot go.
+        // Map and validate with stand-in image uris (`plenty:<url>`) first: an item that cannot go
+        // uploads nothing, and the content fingerprint names the PlentyONE images, not TikTok's uris
+        // (a new upload of the same image gets a new uri).
         let shop = self.tiktok.shop(shop_id)?;
         let draft = map_product(&variations, &config.mapping, &ctx);
         let attributes = match &draft.category {
@@ -594,35 +606,63 @@ impl ProductExporter {
             }
             None => None,
         };
-        let precheck = map_and_validate(&variations, &config.mapping, &ctx, attributes.as_ref(), mode);
-        let blocking: Vec<Problem> = precheck
-            .problems
-            .iter()
-            .filter(|p| p.is_error() && p.code != tts_mapping::problem::codes::IMAGE_NOT_UPLOADED)
-            .cloned()
-            .collect();
-        if !blocking.is_empty() {
-            return self
-                .reject(shop_id, &variations, &mappings, problems_text(&blocking))
-                .await;
-        }
+        let mut source_ctx = ctx.clone();
         for upload in &draft.images_to_upload {
-            let uri = self
-                .upload_image(&shop, &upload.url, upload.use_case, pass)
-                .await?;
+            let stand_in = format!("plenty:{}:{}", upload.image_id, upload.url);
             match upload.use_case {
-                "ATTRIBUTE_IMAGE" => ctx.attribute_image_uris.insert(upload.image_id, uri),
-                _ => ctx.image_uris.insert(upload.image_id, uri),
+                "ATTRIBUTE_IMAGE" => source_ctx.attribute_image_uris.insert(upload.image_id, stand_in),
+                _ => source_ctx.image_uris.insert(upload.image_id, stand_in),
             };
+        }
+        let source = map_and_validate(
+            &variations,
+            &config.mapping,
+            &source_ctx,
+            attributes.as_ref(),
+            mode,
+        );
+        if tts_mapping::problem::has_errors(&source.problems) {
+            let reason = problems_text(&source.problems);
+            return self.reject(config, &variations, &mappings, reason).await;
+        }
+        let content_key = format!("product.content:{item_id}");
+        let fingerprints = fingerprint(&source.request);
+        let fp = encode_fingerprint(&fingerprints);
+        let edit_plan = match &product_id {
+            None => None,
+            Some(_) => match self.store.get_cursor(shop_id, &content_key).await? {
+                Some(stored) => match changed_properties(&stored.position, &fingerprints) {
+                    changed if changed.is_empty() => return Ok(ItemOutcome::Unchanged),
+                    changed => Some(changed),
+                },
+                None => Some(HashSet::new()), // nothing known: full edit
+            },
+        };
+        let needs_images = match &edit_plan {
+            Some(changed) if !changed.is_empty() => {
+                changed.contains("main_images") || changed.contains("skus")
+            }
+            _ => true,
+        };
+        if needs_images {
+            for upload in &draft.images_to_upload {
+                let uri = self
+                    .upload_image(&shop, &upload.url, upload.use_case, pass)
+                    .await?;
+                match upload.use_case {
+                    "ATTRIBUTE_IMAGE" => ctx.attribute_image_uris.insert(upload.image_id, uri),
+                    _ => ctx.image_uris.insert(upload.image_id, uri),
+                };
+            }
+        } else {
+            ctx = source_ctx;
         }
         let mapped = map_and_validate(&variations, &config.mapping, &ctx, attributes.as_ref(), mode);
         if tts_mapping::problem::has_errors(&mapped.problems) {
             let reason = problems_text(&mapped.problems);
-            return self.reject(shop_id, &variations, &mappings, reason).await;
+            return self.reject(config, &variations, &mappings, reason).await;
         }
-
-        let content_key = format!("product.content:{item_id}");
-        let fp = encode_fingerprint(&fingerprint(&mapped.request));
+        let mut sent_skus = true;
         let (response, outcome) = match product_id {
             None => {
                 // A pending mapping without product id: an earlier attempt may have created it.
@@ -661,7 +701,7 @@ impl ProductExporter {
                             Ok(envelope) => envelope.decode::<ProductWriteResponse>("create product")?,
                             Err(e) if !is_transient(e.code()) => {
                                 return self
-                                    .reject(shop_id, &variations, &mappings, format!("TikTok: {e}"))
+                                    .reject(config, &variations, &mappings, format!("TikTok: {e}"))
                                     .await;
                             }
                             Err(e) => return Err(e),
@@ -678,18 +718,15 @@ impl ProductExporter {
                 }
             }
             Some(product_id) => {
-                let stored = self.store.get_cursor(shop_id, &content_key).await?;
                 let mut request = mapped.request.clone();
                 request.idempotency_key = None;
-                let (op, body, partial) = match stored {
-                    Some(c) => match partial_edit_since(&c.position, &request) {
-                        None => {
-                            // Content unchanged; make sure the mappings of new variations exist.
-                            return Ok(ItemOutcome::Unchanged);
-                        }
-                        Some(edit) => ("products.partial_edit", serde_json::to_value(&edit), true),
-                    },
-                    None => ("products.edit", serde_json::to_value(&request), false),
+                let changed = edit_plan.unwrap_or_default();
+                let (op, body, partial) = if changed.is_empty() {
+                    ("products.edit", serde_json::to_value(&request), false)
+                } else {
+                    sent_skus = changed.contains("skus");
+                    let edit = partial_edit_of(&changed, &request);
+                    ("products.partial_edit", serde_json::to_value(&edit), true)
                 };
                 let body = body.expect("plain struct serializes");
                 let input = CallInput::json(&body).path("product_id", product_id.clone());
@@ -697,7 +734,7 @@ impl ProductExporter {
                     Ok(envelope) => envelope.decode::<ProductWriteResponse>("edit product")?,
                     Err(e) if !is_transient(e.code()) => {
                         return self
-                            .reject(shop_id, &variations, &mappings, format!("TikTok: {e}"))
+                            .reject(config, &variations, &mappings, format!("TikTok: {e}"))
                             .await;
                     }
                     Err(e) => return Err(e),
@@ -745,13 +782,15 @@ impl ProductExporter {
                     .iter()
                     .find(|s| s.seller_sku == link.seller_sku),
             ) {
-                let sent_stock = matches!(outcome, ItemOutcome::Created { adopted: false, .. });
-                self.pushed.record(
-                    shop_id,
-                    sku_id,
-                    sent_stock.then(|| sku.inventory.clone()),
-                    sku.price.as_ref().map(|p| p.amount.clone()),
-                );
+                let sent = sent_skus && !matches!(outcome, ItemOutcome::Created { adopted: true, .. });
+                if sent {
+                    self.pushed.record(
+                        shop_id,
+                        sku_id,
+                        Some(sku.inventory.clone()),
+                        sku.price.as_ref().map(|p| p.amount.clone()),
+                    );
+                }
             }
         }
         // Variations no longer sent (inactive, or left out as attribute-less parent).
@@ -773,18 +812,18 @@ impl ProductExporter {
     /// Every mapping of the item in `error` with `reason`; nothing is sent.
     async fn reject(
         &self,
-        shop_id: &str,
+        config: &ShopExport,
         variations: &[Variation],
         mappings: &HashMap<i64, ProductMapping>,
         reason: String,
     ) -> Result<ItemOutcome> {
         self.write_status(
-            shop_id,
+            &config.mapping.shop_id,
             variations,
             mappings,
             SyncStatus::Error,
             Some(reason.clone()),
-            None,
+            config.mapping.seller_sku_source,
         )
         .await?;
         Ok(ItemOutcome::Rejected { reason })
@@ -797,7 +836,7 @@ impl ProductExporter {
         mappings: &HashMap<i64, ProductMapping>,
         status: SyncStatus,
         error: Option<String>,
-        _audit: Option<String>,
+        source: SellerSkuSource,
     ) -> Result<()> {
         for v in variations {
             let mut m = mappings
@@ -806,6 +845,9 @@ impl ProductExporter {
                 .unwrap_or_else(|| ProductMapping::pending(shop_id, v.item_id, v.id));
             m.sync_status = status;
             m.sync_error = error.clone();
+            if m.seller_sku.is_none() {
+                m.seller_sku = Some(seller_sku(v, source)).filter(|s| !s.is_empty());
+            }
             self.store.upsert_product_mapping(&m).await?;
         }
         Ok(())
@@ -969,9 +1011,34 @@ impl ProductExporter {
             .store
             .find_product_mappings_by_tiktok_product(shop_id, product_id)
             .await?;
-        if mappings.is_empty() {
+        let Some(item_id) = mappings.first().map(|m| m.plenty_item_id) else {
             return Ok(None);
+        };
+        // The item's lease: an export writing the same mappings must not be overwritten (or
+        // overwrite this) with a stale copy. Busy is transient: the inbox retries the event.
+        let lease = format!("product:{shop_id}:{item_id}");
+        let holder = format!("{}:{:016x}", self.owner, rand::random::<u64>());
+        if !self
+            .store
+            .acquire_lease(&lease, &holder, self.settings.lease)
+            .await?
+        {
+            return Err(Error::new(
+                ErrorCode::RateLimited,
+                format!("item {item_id} is being exported by another worker"),
+            )
+            .with_retry_after(Duration::from_secs(1)));
         }
+        let result = self.apply_status_locked(shop_id, product_id).await;
+        let _ = self.store.release_lease(&lease, &holder).await;
+        result
+    }
+
+    async fn apply_status_locked(&self, shop_id: &str, product_id: &str) -> Result<Option<String>> {
+        let mappings = self
+            .store
+            .find_product_mappings_by_tiktok_product(shop_id, product_id)
+            .await?;
         let shop = self.tiktok.shop(shop_id)?;
         let detail: Value = shop
             .call_id(
@@ -992,6 +1059,15 @@ impl ProductExporter {
             self.store.upsert_product_mapping(&m).await?;
         }
         Ok(Some(status))
+    }
+}
+
+/// The seller SKU of a variation as the mapper builds it (its own function is private). Pure.
+pub fn seller_sku(v: &Variation, source: SellerSkuSource) -> String {
+    match source {
+        SellerSkuSource::Number => v.number.clone().unwrap_or_default().trim().to_string(),
+        SellerSkuSource::VariationId => v.id.to_string(),
+        SellerSkuSource::ExternalId => v.external_id.clone().unwrap_or_default().trim().to_string(),
     }
 }
 

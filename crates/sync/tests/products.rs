@@ -1,0 +1,820 @@
+//! Product export and stock/price push end to end: the TikTok sandbox and the PlentyONE stand-in,
+//! both in-process, a SQLite store. The stand-in's seeded catalogue (12 items, 60 variations) is
+//! exported to the sandbox's DE shop; audit results come back as signed webhooks through a receiver
+//! into the inbox and the inbox processor with the product handler.
+//!
+//! One deviation from the stand-in as shipped: it serves a 1×1 PNG for every image URL although its
+//! JSON says 1200×1200, and TikTok (and its sandbox) refuse main images under 300×300 px. The test
+//! mounts the stand-in behind a host router that answers the image URLs with a 1200×1200 PNG header.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tts_core::KeyRing;
+use tts_core::secret::secret;
+use tts_mapping::category::CategoryMapping;
+use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
+use tts_mapping::product::ProductMappingConfig;
+use tts_store::{NewInboxMessage, ProductMapping, ProductMappingQuery, Store, SyncStatus};
+use tts_sync::inbox::{InboxProcessor, InboxSettings};
+use tts_sync::products::{ExportSettings, ProductEvents, ProductExporter, ShopExport};
+use tts_sync::stock::{FnReservations, PushedValues, StockMode, StockPusher, StockSettings};
+use tts_tiktok::client::{CallInput, Client, ClientOptions, ShopCredentials};
+use tts_tiktok::model::product::{ProductAttribute, ProductAttributeValue};
+use tts_tiktok::oauth::TokenSet;
+use tts_tiktok::request::AppCredentials;
+
+/// `=` + the exact counter key of Create Product.
+const CREATE: &str = "=POST /product/202309/products";
+
+/// Receives the sandbox's webhooks like the middleware route does: verify the raw bytes, store once.
+async fn start_receiver(store: Arc<dyn Store>, app_key: String, app_secret: String) -> String {
+    let app = axum::Router::new().route(
+        "/webhooks",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let (store, app_key, app_secret) = (store.clone(), app_key.clone(), app_secret.clone());
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                let Ok(n) = tts_tiktok::webhook::verify_and_parse(&app_key, &[&app_secret], auth, &body)
+                else {
+                    return StatusCode::UNAUTHORIZED;
+                };
+                let message = NewInboxMessage {
+                    notification_id: n.tts_notification_id,
+                    shop_id: n.shop_id,
+                    event_type: n.type_code,
+                    payload: body.to_vec(),
+                };
+                match store.insert_inbox(&message).await {
+                    Ok(_) => StatusCode::OK,
+                    Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A PNG signature and IHDR chunk for a 1200×1200 image (what TikTok reads the size from).
+fn png_1200() -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for b in bytes {
+            crc ^= u32::from(*b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&1200u32.to_be_bytes());
+    ihdr.extend_from_slice(&1200u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    png.extend_from_slice(&0u32.to_be_bytes());
+    png.extend_from_slice(b"IEND");
+    png.extend_from_slice(&crc32(b"IEND").to_be_bytes());
+    png
+}
+
+async fn control(http: &reqwest::Client, url: &str, method: &str, body: Value) -> Value {
+    let res = http
+        .request(method.parse().unwrap(), url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{method} {url}: {}", res.status());
+    res.json().await.unwrap()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    tiktok: tts_sandbox::Running,
+    plenty: Arc<tts_plenty_sandbox::PlentySandbox>,
+    plenty_url: String,
+    http: reqwest::Client,
+    shop_id: String,
+    client: Client,
+    config: ProductMappingConfig,
+    pushed: Arc<PushedValues>,
+    reserved: Arc<Mutex<HashMap<i64, Decimal>>>,
+    plenty_client: tts_plenty::client::Client,
+}
+
+impl World {
+    fn exporter(&self, max_creates_per_day: u32) -> Arc<ProductExporter> {
+        let reserved = self.reserved.clone();
+        Arc::new(
+            ProductExporter::new(
+                self.store.clone(),
+                self.client.clone(),
+                self.plenty_client.clone(),
+                vec![ShopExport {
+                    mapping: self.config.clone(),
+                    max_creates_per_day,
+                }],
+                Arc::new(FnReservations(move |_: &str, v: i64| {
+                    reserved.lock().unwrap().get(&v).copied().unwrap_or_default()
+                })),
+                self.pushed.clone(),
+                "test-exporter",
+                ExportSettings::default(),
+            )
+            .unwrap(),
+        )
+    }
+
+    fn pusher(&self) -> StockPusher {
+        let reserved = self.reserved.clone();
+        StockPusher::new(
+            self.store.clone(),
+            self.client.clone(),
+            self.plenty_client.clone(),
+            vec![self.config.clone()],
+            Arc::new(FnReservations(move |_: &str, v: i64| {
+                reserved.lock().unwrap().get(&v).copied().unwrap_or_default()
+            })),
+            self.pushed.clone(),
+            StockSettings::default(),
+        )
+        .unwrap()
+    }
+
+    async fn mappings(&self) -> Vec<ProductMapping> {
+        self.store
+            .list_product_mappings(&ProductMappingQuery {
+                shop_id: self.shop_id.clone(),
+                status: None,
+                after_variation_id: None,
+                limit: 1000,
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn tiktok_counter(&self, endpoint_part: &str) -> u64 {
+        let c = control(
+            &self.http,
+            &format!("{}/_sandbox/counters", self.tiktok.base_url),
+            "GET",
+            json!({}),
+        )
+        .await;
+        c["endpoints"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| match endpoint_part.strip_prefix('=') {
+                Some(exact) => k.as_str() == exact,
+                None => k.contains(endpoint_part),
+            })
+            .map(|(_, v)| v["ok"].as_u64().unwrap_or(0))
+            .sum()
+    }
+
+    async fn set_stock(&self, variation_id: i64, warehouse_id: i64, physical: i64) {
+        control(
+            &self.http,
+            &format!("{}/_plenty/stock", self.plenty_url),
+            "POST",
+            json!({"variation_id": variation_id, "warehouse_id": warehouse_id, "physical": physical}),
+        )
+        .await;
+    }
+
+    /// TikTok's quantities of a product's SKUs: sku id → (warehouse id → available quantity).
+    async fn tiktok_inventory(&self, product_id: &str) -> HashMap<String, HashMap<String, i64>> {
+        let shop = self.client.shop(&self.shop_id).unwrap();
+        let data = shop
+            .call_id(
+                "inventory.search",
+                CallInput::json(&json!({"product_ids": [product_id]})),
+            )
+            .await
+            .unwrap()
+            .value()
+            .unwrap();
+        let mut out = HashMap::new();
+        for p in data["inventory"].as_array().unwrap() {
+            for s in p["skus"].as_array().unwrap() {
+                let per: HashMap<String, i64> = s["warehouse_inventory"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|w| {
+                        (
+                            w["warehouse_id"].as_str().unwrap().to_string(),
+                            w["available_quantity"].as_i64().unwrap(),
+                        )
+                    })
+                    .collect();
+                out.insert(s["id"].as_str().unwrap().to_string(), per);
+            }
+        }
+        out
+    }
+
+    async fn products_on_tiktok(&self, filter: Value) -> Vec<Value> {
+        let shop = self.client.shop(&self.shop_id).unwrap();
+        let op = tts_tiktok::operations::Operation::find("products.search").unwrap();
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = shop
+                .fetch_page(op, CallInput::json(&filter), 100, token.as_deref())
+                .await
+                .unwrap();
+            out.extend(page.decode_items::<Value>("products").unwrap());
+            match page.next_page_token {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        out
+    }
+}
+
+/// Both stand-ins, the DE shop (cross-border seller: cipher on every call), a SQLite store. With
+/// `webhooks`, the sandbox delivers its webhooks (twice each, shuffled) into the inbox.
+async fn world(webhooks: bool) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = Arc::new(KeyRing::parse(&KeyRing::generate_key()).unwrap());
+    let store = tts_store::open(
+        &format!("sqlite://{}", dir.path().join("sync.db").display()),
+        ring,
+    )
+    .await
+    .unwrap();
+
+    let defaults = tts_sandbox::Config::default();
+    let webhook_url = match webhooks {
+        true => Some(
+            start_receiver(
+                store.clone(),
+                defaults.app.app_key.clone(),
+                defaults.app.app_secret.clone(),
+            )
+            .await,
+        ),
+        false => None,
+    };
+    let tiktok = tts_sandbox::start(tts_sandbox::Config {
+        webhook_url,
+        webhook_duplicates: true,
+        webhook_shuffle_ms: 30,
+        audit_delay_ms: 150,
+        ..defaults
+    })
+    .await
+    .unwrap();
+
+    // The PlentyONE stand-in with a 1 s window (basic plan: 80 reads, 40 writes per window), behind a
+    // host router serving real-sized images.
+    let plenty_config = tts_plenty_sandbox::Config {
+        window: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let (plenty_user, plenty_password) = (plenty_config.username.clone(), plenty_config.password.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plenty_url = format!("http://{}", listener.local_addr().unwrap());
+    let plenty = tts_plenty_sandbox::PlentySandbox::new(plenty_config, plenty_url.clone());
+    let png = png_1200();
+    let host = axum::Router::new()
+        .route(
+            "/_plenty/images/{item}/{file}",
+            axum::routing::get(move || {
+                let png = png.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "image/png")], png) }
+            }),
+        )
+        .fallback_service(tts_plenty_sandbox::router(plenty.clone()));
+    tokio::spawn(tts_plenty_sandbox::server::serve(listener, host));
+
+    let http = reqwest::Client::new();
+    let info = control(
+        &http,
+        &format!("{}/_sandbox/info", tiktok.base_url),
+        "GET",
+        json!({}),
+    )
+    .await;
+    let shop = info["shops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["region"] == "DE")
+        .unwrap()
+        .clone();
+    let shop_id = shop["id"].as_str().unwrap().to_string();
+    let tokens = control(
+        &http,
+        &format!("{}/_sandbox/tokens", tiktok.base_url),
+        "POST",
+        json!({"open_id": shop["open_id"]}),
+    )
+    .await;
+    let app = AppCredentials::new(
+        info["app_key"].as_str().unwrap(),
+        secret(info["app_secret"].as_str().unwrap()),
+    )
+    .unwrap();
+    let client = Client::new(
+        app,
+        ClientOptions {
+            api_base: tiktok.base_url.clone(),
+            auth_base: tiktok.base_url.clone(),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    client
+        .add_shop(ShopCredentials {
+            shop_id: shop_id.clone(),
+            cipher: shop["cipher"].as_str().map(str::to_string),
+            tokens: TokenSet {
+                access_token: secret(tokens["access_token"].as_str().unwrap()),
+                access_token_expire_in: tokens["access_token_expire_in"].as_i64().unwrap(),
+                refresh_token: secret(tokens["refresh_token"].as_str().unwrap()),
+                refresh_token_expire_in: tokens["refresh_token_expire_in"].as_i64().unwrap(),
+                open_id: String::new(),
+                seller_name: String::new(),
+                seller_base_region: String::new(),
+                user_type: 0,
+                granted_scopes: vec![],
+            },
+        })
+        .await
+        .unwrap();
+
+    // The shop's sales warehouse, from TikTok: both PlentyONE warehouses feed it.
+    let warehouses = client
+        .shop(&shop_id)
+        .unwrap()
+        .call_id("logistics.warehouses", CallInput::default())
+        .await
+        .unwrap()
+        .value()
+        .unwrap();
+    let sales = warehouses["warehouses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["type"] == "SALES_WAREHOUSE")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let plenty_client = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
+        plenty_url.clone(),
+        plenty_user,
+        plenty_password,
+    ))
+    .unwrap();
+    let config = ProductMappingConfig {
+        shop_id: shop_id.clone(),
+        region: "DE".into(),
+        currency: "EUR".into(),
+        languages: vec!["de".into(), "en".into()],
+        sales_price_id: 1,
+        inventory: InventoryConfig {
+            warehouses: WarehouseMapping::new([(1, sales.clone()), (2, sales.clone())]),
+            buffer: StockBuffer {
+                absolute: Decimal::from(1),
+                percent: Decimal::ZERO,
+            },
+            ..Default::default()
+        },
+        // The stand-in has no categories: everything goes to T-shirts, which requires Material.
+        categories: CategoryMapping::default().with_default("601302"),
+        category_product_attributes: HashMap::from([(
+            "601302".to_string(),
+            vec![ProductAttribute {
+                id: "100198".into(),
+                values: vec![ProductAttributeValue {
+                    id: Some("3001".into()),
+                    name: Some("Cotton".into()),
+                }],
+            }],
+        )]),
+        ..Default::default()
+    };
+    World {
+        _dir: dir,
+        store,
+        tiktok,
+        plenty,
+        plenty_url,
+        http,
+        shop_id,
+        client,
+        config,
+        pushed: PushedValues::new(),
+        reserved: Arc::new(Mutex::new(HashMap::new())),
+        plenty_client,
+    }
+}
+
+/// Variation ids per item of the stand-in's catalogue.
+fn catalogue(w: &World) -> HashMap<i64, Vec<i64>> {
+    let store = w.plenty.store.lock().unwrap();
+    let mut items: HashMap<i64, Vec<i64>> = HashMap::new();
+    for v in store.catalog.variations.values() {
+        items.entry(v.item_id).or_default().push(v.id);
+    }
+    items
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn exports_the_catalogue_once_rejects_invalid_items_and_stores_audit_results() {
+    let w = world(true).await;
+    let items = catalogue(&w);
+    assert_eq!(items.len(), 12);
+    // Item 100's only variation has no stock (net -1): TikTok refuses quantity 0 on create.
+    // Item 101 gets a 300-character title, item 102 a seller SKU with a space, item 103 a title
+    // TikTok's audit rejects.
+    {
+        let mut store = w.plenty.store.lock().unwrap();
+        let catalog = &mut store.catalog;
+        for text in &mut catalog.items.get_mut(&101).unwrap().texts {
+            text.1 = "Wollmütze ".repeat(30);
+        }
+        let v102 = items[&102][1];
+        catalog.variations.get_mut(&v102).unwrap().number = "SB 102 B".into();
+        for text in &mut catalog.items.get_mut(&103).unwrap().texts {
+            text.1 = format!("{} REJECT", text.1);
+        }
+    }
+    let exporter = w.exporter(100);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let processor = InboxProcessor::new(
+        w.store.clone(),
+        Arc::new(ProductEvents(exporter.clone())),
+        InboxSettings {
+            owner: "inbox".into(),
+            idle_poll: Duration::from_millis(20),
+            retry_base: Duration::from_millis(50),
+            ..Default::default()
+        },
+    );
+    let inbox = tokio::spawn(async move { processor.run(stopped).await });
+
+    let first = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(
+        (first.created, first.rejected, first.errors),
+        (9, 3, 0),
+        "{first:?}"
+    );
+    assert_eq!(first.read, 60 + 60, "change stream + item reads: {first:?}");
+    assert!(first.cursor_advanced && !first.quota_reached);
+    assert_eq!(w.tiktok_counter(CREATE).await, 9);
+
+    // Every valid item is one TikTok product whose SKUs are its variations.
+    let mappings = w.mappings().await;
+    assert_eq!(mappings.len(), 60, "a mapping per variation");
+    let on_tiktok = w.products_on_tiktok(json!({"status": "ALL"})).await;
+    assert_eq!(on_tiktok.len(), 9);
+    let mut products_seen = HashSet::new();
+    for (item, variations) in &items {
+        let of_item: Vec<&ProductMapping> = mappings.iter().filter(|m| m.plenty_item_id == *item).collect();
+        assert_eq!(of_item.len(), variations.len(), "item {item}");
+        if [100, 101, 102].contains(item) {
+            for m in &of_item {
+                assert_eq!(m.sync_status, SyncStatus::Error, "item {item}");
+                assert!(m.tiktok_product_id.is_none());
+            }
+            continue;
+        }
+        let product = of_item[0].tiktok_product_id.clone().unwrap();
+        assert!(products_seen.insert(product.clone()), "one product per item");
+        let tiktok = on_tiktok.iter().find(|p| p["id"] == product.as_str()).unwrap();
+        let tiktok_skus: HashMap<&str, &str> = tiktok["skus"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["seller_sku"].as_str().unwrap(), s["id"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            tiktok_skus.len(),
+            variations.len(),
+            "item {item}: a SKU per variation"
+        );
+        for m in &of_item {
+            assert_eq!(m.sync_status, SyncStatus::Synced);
+            assert_eq!(m.tiktok_product_id.as_deref(), Some(product.as_str()));
+            let seller_sku = m.seller_sku.as_deref().unwrap();
+            assert_eq!(
+                tiktok_skus.get(seller_sku).copied(),
+                m.tiktok_sku_id.as_deref(),
+                "item {item}: SKU id linked by seller SKU"
+            );
+        }
+    }
+    // The rejected items' problems are stored, and nothing of theirs reached TikTok.
+    let error_of = |item: i64| {
+        mappings
+            .iter()
+            .find(|m| m.plenty_item_id == item)
+            .unwrap()
+            .sync_error
+            .clone()
+            .unwrap()
+    };
+    assert!(
+        error_of(100).contains("QUANTITY_ZERO_ON_CREATE"),
+        "{}",
+        error_of(100)
+    );
+    assert!(error_of(101).contains("TITLE_LENGTH"), "{}", error_of(101));
+    assert!(
+        error_of(102).contains("SELLER_SKU_HAS_SPACE"),
+        "{}",
+        error_of(102)
+    );
+    let rejected_skus: Vec<String> = mappings
+        .iter()
+        .filter(|m| [100, 101, 102].contains(&m.plenty_item_id))
+        .filter_map(|m| m.seller_sku.clone())
+        .collect();
+    assert_eq!(
+        rejected_skus.len(),
+        1 + 2 + 3,
+        "seller SKUs kept on rejected mappings"
+    );
+    assert!(
+        w.products_on_tiktok(json!({"status": "ALL", "seller_skus": rejected_skus}))
+            .await
+            .is_empty()
+    );
+
+    // A second pass creates nothing: the cursor moved, the rejected items are still invalid.
+    let second = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(
+        (second.created, second.updated, second.rejected),
+        (0, 0, 3),
+        "{second:?}"
+    );
+    assert_eq!(w.tiktok_counter(CREATE).await, 9);
+
+    // The audit: REJECT fails with its reason on every mapping of the item, the others go live.
+    let mut done = false;
+    for _ in 0..200 {
+        let ms = w.mappings().await;
+        let audited = ms
+            .iter()
+            .filter(|m| matches!(m.audit_status.as_deref(), Some("ACTIVATE" | "FAILED")))
+            .count();
+        if audited == 60 - 1 - 2 - 3 && w.store.count_inbox_pending().await.unwrap() == 0 {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ms = w.mappings().await;
+    assert!(
+        done,
+        "{:?}",
+        ms.iter()
+            .map(|m| (m.plenty_item_id, m.audit_status.clone()))
+            .collect::<Vec<_>>()
+    );
+    for m in &ms {
+        match m.plenty_item_id {
+            100..=102 => assert_eq!(m.audit_status, None),
+            103 => {
+                assert_eq!(m.audit_status.as_deref(), Some("FAILED"));
+                assert!(
+                    m.audit_reasons.iter().any(|r| r.contains("prohibited word")),
+                    "{:?}",
+                    m.audit_reasons
+                );
+            }
+            _ => {
+                assert_eq!(m.audit_status.as_deref(), Some("ACTIVATE"));
+                assert!(m.audit_reasons.is_empty());
+            }
+        }
+    }
+
+    // Stock arrives for item 100: the next pass takes it from the backlog and creates it.
+    w.set_stock(items[&100][0], 1, 12).await;
+    let third = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!((third.created, third.rejected), (1, 2), "{third:?}");
+    let m = w
+        .store
+        .get_product_mapping(&w.shop_id, items[&100][0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.sync_status, SyncStatus::Synced);
+    assert!(m.tiktok_product_id.is_some() && m.tiktok_sku_id.is_some());
+    assert_eq!(w.tiktok_counter(CREATE).await, 10);
+
+    // A title change in PlentyONE becomes a partial edit of that product only.
+    let before_edits = w.tiktok_counter("partial_edit").await;
+    {
+        let mut store = w.plenty.store.lock().unwrap();
+        let item = store.catalog.items.get_mut(&104).unwrap();
+        item.texts[0].1 = "Lederhandschuhe Winter".into();
+        let vid = items[&104][0];
+        store.catalog.variations.get_mut(&vid).unwrap().updated_at = now();
+    }
+    let fourth = exporter.export(&w.shop_id, now() + 1).await.unwrap();
+    assert_eq!((fourth.updated, fourth.created), (1, 0), "{fourth:?}");
+    assert_eq!(
+        fourth.images_uploaded, 0,
+        "a title change uploads no image: {fourth:?}"
+    );
+    assert_eq!(w.tiktok_counter("partial_edit").await, before_edits + 1);
+    let p104 = w
+        .store
+        .get_product_mapping(&w.shop_id, items[&104][0])
+        .await
+        .unwrap()
+        .unwrap();
+    let detail = w
+        .client
+        .shop(&w.shop_id)
+        .unwrap()
+        .call_id(
+            "products.get",
+            CallInput::default().path("product_id", p104.tiktok_product_id.unwrap()),
+        )
+        .await
+        .unwrap()
+        .value()
+        .unwrap();
+    assert_eq!(detail["title"], "Lederhandschuhe Winter");
+
+    stop.send(true).unwrap();
+    inbox.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stock_changes_reach_tiktok_with_the_buffer_and_unchanged_skus_are_not_sent() {
+    let w = world(false).await;
+    let items = catalogue(&w);
+    let exporter = w.exporter(100);
+    let export = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(export.created, 11, "{export:?}");
+    let pusher = w.pusher();
+    let updates = || w.tiktok_counter("inventory/update");
+
+    // Right after the export TikTok holds what PlentyONE has: nothing to send.
+    let first = pusher.push(&w.shop_id, StockMode::Changed, now()).await.unwrap();
+    assert_eq!(
+        (first.stock_updates, first.price_updates, first.errors),
+        (0, 0, 0),
+        "{first:?}"
+    );
+    assert_eq!(first.mapped, 59, "{first:?}");
+    assert_eq!(updates().await, 0);
+
+    // PlentyONE stock of one variation changes: that SKU alone is sent, buffer applied.
+    let vid = items[&105][2];
+    w.set_stock(vid, 1, 40).await;
+    w.set_stock(vid, 2, 5).await;
+    let reserved_1 = vid % 3; // the stand-in reserves `id % 3` units in warehouse 1
+    let second = pusher
+        .push(&w.shop_id, StockMode::Changed, now() + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.stock_updates, second.calls, second.errors),
+        (1, 1, 0),
+        "{second:?}"
+    );
+    assert_eq!(updates().await, 1);
+    let m = w
+        .store
+        .get_product_mapping(&w.shop_id, vid)
+        .await
+        .unwrap()
+        .unwrap();
+    let product = m.tiktok_product_id.clone().unwrap();
+    let sku = m.tiktok_sku_id.clone().unwrap();
+    let warehouse = w.config.inventory.warehouses.links[0].tiktok_warehouse_id.clone();
+    let on_tiktok = w.tiktok_inventory(&product).await;
+    assert_eq!(
+        on_tiktok[&sku][&warehouse],
+        40 - reserved_1 + 5 - 1,
+        "net stock - buffer 1"
+    );
+
+    // A change that leaves the sellable quantity as it was is read but not sent.
+    w.set_stock(vid, 1, 41).await;
+    w.set_stock(vid, 2, 4).await;
+    let third = pusher
+        .push(&w.shop_id, StockMode::Changed, now() + 2)
+        .await
+        .unwrap();
+    assert!(third.read >= 1 && third.unchanged >= 1, "{third:?}");
+    assert_eq!(third.stock_updates, 0, "{third:?}");
+    assert_eq!(updates().await, 1, "an unchanged SKU is not pushed again");
+
+    // Oversold in PlentyONE and orders not yet booked: never negative on TikTok.
+    w.set_stock(vid, 1, 0).await;
+    w.set_stock(vid, 2, 1).await;
+    w.reserved.lock().unwrap().insert(vid, Decimal::from(2));
+    let fourth = pusher
+        .push(&w.shop_id, StockMode::Changed, now() + 3)
+        .await
+        .unwrap();
+    assert_eq!(fourth.stock_updates, 1, "{fourth:?}");
+    assert_eq!(w.tiktok_inventory(&product).await[&sku][&warehouse], 0);
+
+    // The oversell guard on a healthy stock: reserved units are held back.
+    w.set_stock(vid, 1, 30).await;
+    w.set_stock(vid, 2, 0).await;
+    w.reserved.lock().unwrap().insert(vid, Decimal::from(4));
+    pusher
+        .push(&w.shop_id, StockMode::Changed, now() + 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        w.tiktok_inventory(&product).await[&sku][&warehouse],
+        30 - reserved_1 - 4 - 1
+    );
+
+    // A full reconciliation sends every mapped SKU and reads the whole catalogue.
+    let before = updates().await;
+    let full = pusher.push(&w.shop_id, StockMode::Full, now() + 5).await.unwrap();
+    assert_eq!(
+        (full.read, full.mapped, full.stock_updates),
+        (60, 59, 59),
+        "{full:?}"
+    );
+    assert_eq!(updates().await, before + 11, "one call per product");
+    // And a changed pass right after it finds nothing new.
+    let after = pusher
+        .push(&w.shop_id, StockMode::Changed, now() + 6)
+        .await
+        .unwrap();
+    assert_eq!((after.stock_updates, after.price_updates), (0, 0), "{after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_daily_listing_quota_stops_creates_and_is_reported() {
+    let w = world(false).await;
+    let exporter = w.exporter(2);
+    let first = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(first.created, 2, "{first:?}");
+    assert!(first.quota_reached, "{first:?}");
+    assert_eq!(first.waiting_for_quota, 12 - 2 - 1, "{first:?}");
+    assert_eq!(w.tiktok_counter(CREATE).await, 2);
+    let pending = w
+        .mappings()
+        .await
+        .into_iter()
+        .filter(|m| m.sync_status == SyncStatus::Pending)
+        .collect::<Vec<_>>();
+    assert!(!pending.is_empty());
+    assert!(
+        pending
+            .iter()
+            .all(|m| m.sync_error.as_deref().unwrap_or("").contains("quota"))
+    );
+    let summary = first.summary();
+    assert_eq!(summary["quota_reached"], true);
+
+    // Later the same day: no create is even tried, no image uploaded.
+    let uploads = w.tiktok_counter("images/upload").await;
+    let second = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(second.created, 0, "{second:?}");
+    assert!(second.quota_reached);
+    assert_eq!(w.tiktok_counter(CREATE).await, 2);
+    assert_eq!(w.tiktok_counter("images/upload").await, uploads);
+
+    // The next day the backlog goes on.
+    let tomorrow = exporter.export(&w.shop_id, now() + 86_400).await.unwrap();
+    assert_eq!(tomorrow.created, 2, "{tomorrow:?}");
+}
