@@ -537,21 +537,19 @@ impl AftersalesEngine {
             Some(id) => json!({ "cancel_ids": [id] }),
             None => json!({ "order_ids": [order_id] }),
         };
-        let cancellations = self.search_cancellations(&shop, filter).await?;
         let lease = self.lease(shop_id, order_id).await?;
-        let mut outcomes = Vec::new();
-        let mut result = Ok(());
-        for c in cancellations.iter().filter(|c| c.order_id == order_id) {
-            match self.cancellation_locked(&config, &shop, c, &lease).await {
-                Ok(o) => outcomes.push(o),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
+        // Read under the lease: what another worker decided meanwhile is seen, never decided again.
+        let result = async {
+            let cancellations = self.search_cancellations(&shop, filter).await?;
+            let mut outcomes = Vec::new();
+            for c in cancellations.iter().filter(|c| c.order_id == order_id) {
+                outcomes.push(self.cancellation_locked(&config, &shop, c, &lease).await?);
             }
+            Ok(outcomes)
         }
+        .await;
         lease.release().await;
-        result.map(|()| outcomes)
+        result
     }
 
     async fn cancellation_locked(
@@ -767,21 +765,18 @@ impl AftersalesEngine {
             Some(id) => json!({ "return_ids": [id] }),
             None => json!({ "order_ids": [order_id] }),
         };
-        let returns = self.search_returns(&shop, filter).await?;
         let lease = self.lease(shop_id, order_id).await?;
-        let mut outcomes = Vec::new();
-        let mut result = Ok(());
-        for r in returns.iter().filter(|r| r.order_id == order_id) {
-            match self.return_locked(&config, &shop, r, &lease).await {
-                Ok(o) => outcomes.push(o),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
+        let result = async {
+            let returns = self.search_returns(&shop, filter).await?;
+            let mut outcomes = Vec::new();
+            for r in returns.iter().filter(|r| r.order_id == order_id) {
+                outcomes.push(self.return_locked(&config, &shop, r, &lease).await?);
             }
+            Ok(outcomes)
         }
+        .await;
         lease.release().await;
-        result.map(|()| outcomes)
+        result
     }
 
     async fn return_locked(
@@ -1136,15 +1131,19 @@ impl AftersalesEngine {
         let mut seen = HashSet::new();
         cancellations.retain(|c| seen.insert(c.id.clone()));
         for c in &cancellations {
-            let outcome = async {
-                let lease = self.lease(shop_id, &c.order_id).await?;
-                let r = self.cancellation_locked(&config, &shop, c, &lease).await;
-                lease.release().await;
-                r
+            // Each is read again under its order's lease (the search result may be stale by now).
+            match self.sync_cancellation(shop_id, &c.order_id, Some(&c.id)).await {
+                Ok(outcomes) => {
+                    for o in outcomes {
+                        report.cancellation(&Ok(o));
+                    }
+                }
+                Err(e) => {
+                    let outcome: Result<CancellationOutcome> = Err(e);
+                    log_failure(shop_id, &c.order_id, &outcome);
+                    report.cancellation(&outcome);
+                }
             }
-            .await;
-            log_failure(shop_id, &c.order_id, &outcome);
-            report.cancellation(&outcome);
         }
 
         let mut returns = self
@@ -1160,15 +1159,18 @@ impl AftersalesEngine {
         let mut seen = HashSet::new();
         returns.retain(|r| seen.insert(r.id.clone()));
         for r in &returns {
-            let outcome = async {
-                let lease = self.lease(shop_id, &r.order_id).await?;
-                let o = self.return_locked(&config, &shop, r, &lease).await;
-                lease.release().await;
-                o
+            match self.sync_return(shop_id, &r.order_id, Some(&r.id)).await {
+                Ok(outcomes) => {
+                    for o in outcomes {
+                        report.ret(&Ok(o));
+                    }
+                }
+                Err(e) => {
+                    let outcome: Result<ReturnOutcome> = Err(e);
+                    log_failure(shop_id, &r.order_id, &outcome);
+                    report.ret(&outcome);
+                }
             }
-            .await;
-            log_failure(shop_id, &r.order_id, &outcome);
-            report.ret(&outcome);
         }
 
         if config.seller_cancel {
