@@ -29,6 +29,9 @@
 //! The store has no field for "content last sent" on product mappings, so the per-property
 //! fingerprints are kept as a sync cursor per item (`product.content:<item id>`, ~250 bytes).
 
+// `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,6 +64,10 @@ use crate::stock::{PushedValues, Reservations, reserved_per_warehouse};
 pub const PRODUCTS_CURSOR: &str = "products.related_updated_at";
 /// The cursor kind counting today's creates (`<day number>:<count>`).
 pub const CREATES_CURSOR: &str = "products.creates_per_day";
+/// Prefix of a content cursor whose create TikTok refused.
+const REFUSED: &str = "refused;";
+/// Images remembered per pass at most (uploads are per item; this only bounds memory).
+const MAX_CACHED_IMAGES: usize = 10_000;
 /// Relations the mapper needs.
 pub const VARIATION_WITH: &[&str] = &[
     "variationSalesPrices",
@@ -342,6 +349,7 @@ impl ProductExporter {
     /// `reservations`: units per variation in orders imported but not yet booked in PlentyONE (the
     /// oversell guard, see [`crate::stock`]); `pushed`: shared with the [`crate::stock::StockPusher`]
     /// so the stock and prices sent with a create are not sent again.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Arc<dyn Store>,
         tiktok: TikTokClient,
@@ -628,9 +636,20 @@ impl ProductExporter {
         let content_key = format!("product.content:{item_id}");
         let fingerprints = fingerprint(&source.request);
         let fp = encode_fingerprint(&fingerprints);
+        let stored = self.store.get_cursor(shop_id, &content_key).await?;
+        if stored.as_ref().map(|c| c.position.as_str()) == Some(format!("{REFUSED}{fp}").as_str()) {
+            // TikTok refused exactly this content before: no upload, no create, until it changes.
+            let reason = mappings
+                .values()
+                .find_map(|m| m.sync_error.clone())
+                .unwrap_or_else(|| "TikTok refused this content".into());
+            return Ok(ItemOutcome::Rejected { reason });
+        }
         let edit_plan = match &product_id {
             None => None,
-            Some(_) => match self.store.get_cursor(shop_id, &content_key).await? {
+            Some(_) => match stored {
+                // After a refused edit TikTok's content is unknown: send everything.
+                Some(stored) if stored.position.starts_with(REFUSED) => Some(HashSet::new()),
                 Some(stored) => match changed_properties(&stored.position, &fingerprints) {
                     changed if changed.is_empty() => return Ok(ItemOutcome::Unchanged),
                     changed => Some(changed),
@@ -699,7 +718,10 @@ impl ProductExporter {
                         input.idempotency_key = mapped.request.idempotency_key.clone();
                         let response = match shop.call_id("products.create", input).await {
                             Ok(envelope) => envelope.decode::<ProductWriteResponse>("create product")?,
-                            Err(e) if !is_transient(e.code()) => {
+                            Err(e) if is_refusal(&e) => {
+                                self.store
+                                    .set_cursor(shop_id, &content_key, &format!("{REFUSED}{fp}"))
+                                    .await?;
                                 return self
                                     .reject(config, &variations, &mappings, format!("TikTok: {e}"))
                                     .await;
@@ -732,7 +754,10 @@ impl ProductExporter {
                 let input = CallInput::json(&body).path("product_id", product_id.clone());
                 let response = match shop.call_id(op, input).await {
                     Ok(envelope) => envelope.decode::<ProductWriteResponse>("edit product")?,
-                    Err(e) if !is_transient(e.code()) => {
+                    Err(e) if is_refusal(&e) => {
+                        self.store
+                            .set_cursor(shop_id, &content_key, &format!("{REFUSED}{fp}"))
+                            .await?;
                         return self
                             .reject(config, &variations, &mappings, format!("TikTok: {e}"))
                             .await;
@@ -935,6 +960,9 @@ impl ProductExporter {
                     .with_field("data.uri")
             })?
             .to_string();
+        if pass.images.len() >= MAX_CACHED_IMAGES {
+            pass.images.clear();
+        }
         pass.images.insert((url.to_string(), use_case), uri.clone());
         pass.report.images_uploaded += 1;
         Ok(uri)
@@ -1069,6 +1097,13 @@ pub fn seller_sku(v: &Variation, source: SellerSkuSource) -> String {
         SellerSkuSource::VariationId => v.id.to_string(),
         SellerSkuSource::ExternalId => v.external_id.clone().unwrap_or_default().trim().to_string(),
     }
+}
+
+/// True when TikTok answered a write with a refusal (the write did not happen). A transient error
+/// or an answer that could not be read (`TTS_INVALID_RESPONSE`: it may have happened) is not one:
+/// the item stays pending, and the next attempt adopts what TikTok may have created. Pure.
+pub fn is_refusal(e: &Error) -> bool {
+    !is_transient(e.code()) && e.code() != ErrorCode::InvalidResponse
 }
 
 fn json_id(v: &Value) -> String {
@@ -1213,6 +1248,20 @@ mod tests {
             "yesterday's count"
         );
         assert_eq!(creates_today(Some("garbage"), now), (20_000, 0));
+    }
+
+    #[test]
+    fn only_a_readable_refusal_counts_as_refused() {
+        assert!(is_refusal(&Error::new(
+            ErrorCode::ApiError,
+            "title must not contain HTML"
+        )));
+        assert!(!is_refusal(&Error::new(
+            ErrorCode::InvalidResponse,
+            "cut-off JSON"
+        )));
+        assert!(!is_refusal(&Error::new(ErrorCode::ServiceUnavailable, "503")));
+        assert!(!is_refusal(&Error::new(ErrorCode::Timeout, "slow")));
     }
 
     #[test]

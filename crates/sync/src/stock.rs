@@ -20,6 +20,9 @@
 //!   repair drift). The mapping's `last_synced_at` is set on every push. The store has no field for
 //!   the values last pushed, so they are not durable.
 
+// `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -345,10 +348,10 @@ impl StockPusher {
     ) -> Result<()> {
         let mut mapped = Vec::new();
         for v in page {
-            if let Some(m) = self.store.get_product_mapping(shop_id, v.id).await? {
-                if let (Some(product), Some(sku)) = (m.tiktok_product_id.clone(), m.tiktok_sku_id.clone()) {
-                    mapped.push((v, m, product, sku));
-                }
+            if let Some(m) = self.store.get_product_mapping(shop_id, v.id).await?
+                && let (Some(product), Some(sku)) = (m.tiktok_product_id.clone(), m.tiktok_sku_id.clone())
+            {
+                mapped.push((v, m, product, sku));
             }
         }
         if mapped.is_empty() {
@@ -378,17 +381,16 @@ impl StockPusher {
                 });
                 sent = true;
             }
-            if self.settings.prices {
-                if let Some(price) = &state.price {
-                    if mode == StockMode::Full || self.pushed.price_changed(shop_id, &sku, &price.amount) {
-                        prices.entry(product.clone()).or_default().push(SkuPrice {
-                            id: sku.clone(),
-                            price: price.clone(),
-                            list_price: None,
-                        });
-                        sent = true;
-                    }
-                }
+            if self.settings.prices
+                && let Some(price) = &state.price
+                && (mode == StockMode::Full || self.pushed.price_changed(shop_id, &sku, &price.amount))
+            {
+                prices.entry(product.clone()).or_default().push(SkuPrice {
+                    id: sku.clone(),
+                    price: price.clone(),
+                    list_price: None,
+                });
+                sent = true;
             }
             if sent {
                 mappings.entry(product).or_default().push(m);

@@ -818,3 +818,65 @@ async fn the_daily_listing_quota_stops_creates_and_is_reported() {
     let tomorrow = exporter.export(&w.shop_id, now() + 86_400).await.unwrap();
     assert_eq!(tomorrow.created, 2, "{tomorrow:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lost_create_answers_never_duplicate_and_refused_content_is_not_sent_again() {
+    let w = world(false).await;
+    let items = catalogue(&w);
+    // TikTok refuses `<` in titles; the pre-flight validation does not know that rule.
+    {
+        let mut store = w.plenty.store.lock().unwrap();
+        for text in &mut store.catalog.items.get_mut(&105).unwrap().texts {
+            text.1 = format!("{} <Sonderedition>", text.1);
+        }
+    }
+    // The answers of two creates are lost after TikTok created the product (cut-off JSON).
+    control(
+        &w.http,
+        &format!("{}/_sandbox/faults", w.tiktok.base_url),
+        "POST",
+        json!({"kind": "malformed_json", "endpoint": "POST /product/202309/products", "count": 2}),
+    )
+    .await;
+    let exporter = w.exporter(100);
+    let first = exporter.export(&w.shop_id, now()).await.unwrap();
+    let second = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(first.created + second.created, 10, "{first:?}\n{second:?}");
+    // Exactly one product per valid item on TikTok, whatever happened to the answers.
+    let on_tiktok = w.products_on_tiktok(json!({"status": "ALL"})).await;
+    assert_eq!(on_tiktok.len(), 10, "no duplicate products");
+    let mappings = w.mappings().await;
+    let products: HashSet<String> = mappings
+        .iter()
+        .filter_map(|m| m.tiktok_product_id.clone())
+        .collect();
+    assert_eq!(products.len(), 10);
+    for p in &on_tiktok {
+        assert!(
+            products.contains(p["id"].as_str().unwrap()),
+            "every product is mapped"
+        );
+    }
+    for m in mappings.iter().filter(|m| m.tiktok_product_id.is_some()) {
+        assert!(m.tiktok_sku_id.is_some(), "{m:?}");
+    }
+
+    // Item 105 was refused by TikTok, with TikTok's reason; later passes do not send it again.
+    let refused = w
+        .store
+        .get_product_mapping(&w.shop_id, items[&105][0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(refused.sync_status, SyncStatus::Error);
+    assert!(
+        refused.sync_error.as_deref().unwrap_or("").contains("title"),
+        "{refused:?}"
+    );
+    let creates = w.tiktok_counter("POST /product/202309/products").await;
+    let uploads = w.tiktok_counter("images/upload").await;
+    let third = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!((third.created, third.rejected), (0, 2), "{third:?}");
+    assert_eq!(w.tiktok_counter("POST /product/202309/products").await, creates);
+    assert_eq!(w.tiktok_counter("images/upload").await, uploads);
+}
