@@ -750,7 +750,9 @@ impl TrackingEngine {
                 }
                 Err(e) => {
                     // Never sent again blindly: the next pass reads TikTok first.
-                    let unknown = tts_tiktok::client::retry::is_transient(e.code());
+                    // No answer, or one that could not be read: TikTok may have shipped.
+                    let unknown = tts_tiktok::client::retry::is_transient(e.code())
+                        || e.code() == ErrorCode::InvalidResponse;
                     let e = if unknown {
                         Error::new(
                             e.code(),

@@ -750,3 +750,201 @@ async fn a_return_waits_for_the_merchant_and_a_plenty_cancellation_cancels_on_ti
     assert_eq!(w.calls(RETURN_APPROVE).await, 1);
     assert_eq!(w.return_orders(plenty_2).await.len(), 1, "still one return order");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lost_answers_never_ship_twice_and_unsent_calls_are_sent_next_pass() {
+    let w = world(false).await;
+    let ids = w.orders(2, "AWAITING_SHIPMENT").await;
+    w.import_all().await;
+    let engine = TrackingEngine::new(
+        w.store.clone(),
+        w.client.clone(),
+        w.plenty_client.clone(),
+        HashMap::from([(w.shop_id.clone(), tracking_config(&w, &[(PROFILE, USPS)], None))]),
+        "test-tracking",
+    );
+    let ship_in_plenty = |n: usize, number: &'static str| {
+        let (w, id) = (&w, ids[n].clone());
+        async move {
+            let plenty_id = w.plenty_id(&id).await;
+            w.plenty_control(
+                "POST",
+                &format!("/orders/{plenty_id}/ship"),
+                json!({"package_number": number}),
+            )
+            .await;
+        }
+    };
+
+    // TikTok ships, but the answer is garbled: the outcome is unknown, recorded, not retried blindly
+    ship_in_plenty(0, "LOST0001").await;
+    w.sandbox(
+        "POST",
+        "/faults",
+        json!({"kind": "malformed_json", "endpoint": MARK_SHIPPED, "count": 1}),
+    )
+    .await;
+    let first = engine.run_pass(&w.shop_id, now(), 3600, 60).await.unwrap();
+    assert_eq!((first.shipped, first.errors), (0, 1), "{first:?}");
+    let m = w
+        .store
+        .get_order_mapping(&w.shop_id, &ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        m.sync_error
+            .as_deref()
+            .is_some_and(|e| e.contains("outcome unknown")),
+        "{:?}",
+        m.sync_error
+    );
+    assert_eq!(
+        w.tiktok_order(&ids[0]).await["tracking_number"],
+        "LOST0001",
+        "it did ship"
+    );
+    // the next pass looks at TikTok first and finds it shipped
+    let second = engine.run_pass(&w.shop_id, now(), 3600, 60).await.unwrap();
+    assert_eq!(
+        (second.shipped, second.skipped_already_shipped, second.errors),
+        (0, 1, 0),
+        "{second:?}"
+    );
+    assert_eq!(w.calls(MARK_SHIPPED).await, 1, "never sent twice");
+    let m = w
+        .store
+        .get_order_mapping(&w.shop_id, &ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (m.sync_status, m.sync_error),
+        (tts_store::SyncStatus::Synced, None)
+    );
+
+    // the connection drops before TikTok acts: the next pass sends it (after checking)
+    ship_in_plenty(1, "DROP0001").await;
+    w.sandbox(
+        "POST",
+        "/faults",
+        json!({"kind": "drop", "endpoint": MARK_SHIPPED, "count": 1}),
+    )
+    .await;
+    let third = engine.run_pass(&w.shop_id, now(), 3600, 60).await.unwrap();
+    assert_eq!((third.shipped, third.errors), (0, 1), "{third:?}");
+    assert_eq!(w.tiktok_order(&ids[1]).await["status"], "AWAITING_SHIPMENT");
+    let fourth = engine.run_pass(&w.shop_id, now(), 3600, 60).await.unwrap();
+    assert_eq!((fourth.shipped, fourth.errors), (1, 0), "{fourth:?}");
+    let order = w.tiktok_order(&ids[1]).await;
+    assert_eq!(
+        (order["status"].as_str(), order["tracking_number"].as_str()),
+        (Some("IN_TRANSIT"), Some("DROP0001"))
+    );
+    assert_eq!(
+        w.calls(MARK_SHIPPED).await,
+        3,
+        "one garbled, one dropped, one resent"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_return_order_created_before_a_crash_is_adopted_not_created_again() {
+    let w = world(false).await;
+    let ids = w.orders(1, "AWAITING_SHIPMENT").await;
+    w.import_all().await;
+    let order_id = &ids[0];
+    let parent = w.plenty_id(order_id).await;
+    w.sandbox(
+        "POST",
+        &format!("/orders/{order_id}/advance"),
+        json!({"status": "DELIVERED"}),
+    )
+    .await;
+    let ret = w
+        .sandbox("POST", &format!("/orders/{order_id}/buyer_return"), json!({}))
+        .await;
+    let return_id = ret["return_id"].as_str().unwrap().to_string();
+
+    // a worker wrote its intent, created the return order and died before recording it
+    let since = now() - 1;
+    w.store
+        .set_cursor(
+            &w.shop_id,
+            &format!("returns:{order_id}"),
+            &json!({"returns": {return_id.clone(): {"creating_since": since}}}).to_string(),
+        )
+        .await
+        .unwrap();
+    let item = w.plenty_client.order(parent).await.unwrap().order_items[0].clone();
+    let created = w
+        .plenty_client
+        .create_return(
+            parent,
+            &tts_plenty::api::returns::ReturnCreate {
+                quantities: vec![tts_plenty::api::returns::ReturnQuantity {
+                    order_item_id: item.id,
+                    quantity: Decimal::ONE,
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    let engine = AftersalesEngine::new(
+        w.store.clone(),
+        w.client.clone(),
+        w.plenty_client.clone(),
+        HashMap::from([(
+            w.shop_id.clone(),
+            AftersalesConfig::new(w.shop_id.clone(), w.referrer),
+        )]),
+        "test-aftersales",
+    );
+    let outcomes = engine
+        .sync_return(&w.shop_id, order_id, Some(&return_id))
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 1);
+    assert_eq!(
+        (
+            outcomes[0].plenty_return_order_id,
+            outcomes[0].created,
+            outcomes[0].adopted
+        ),
+        (Some(created.id), false, true),
+        "{outcomes:?}"
+    );
+    assert!(outcomes[0].waiting.is_some(), "no rule approves it: {outcomes:?}");
+    let again = engine
+        .sync_return(&w.shop_id, order_id, Some(&return_id))
+        .await
+        .unwrap();
+    assert_eq!(
+        (again[0].plenty_return_order_id, again[0].created),
+        (Some(created.id), false)
+    );
+    assert_eq!(
+        w.return_orders(parent).await.len(),
+        1,
+        "adopted, not created again"
+    );
+
+    // a second return of the same order gets its own return order (the adopted one is claimed)
+    let second = w
+        .sandbox(
+            "POST",
+            &format!("/orders/{order_id}/buyer_return"),
+            json!({"return_type": "RETURN_AND_REFUND"}),
+        )
+        .await;
+    let second_id = second["return_id"].as_str().unwrap().to_string();
+    let outcomes = engine
+        .sync_return(&w.shop_id, order_id, Some(&second_id))
+        .await
+        .unwrap();
+    assert!(outcomes[0].created, "{outcomes:?}");
+    assert_ne!(outcomes[0].plenty_return_order_id, Some(created.id));
+    assert_eq!(w.return_orders(parent).await.len(), 2);
+}
