@@ -270,14 +270,20 @@ pub enum CancelDecision {
     },
 }
 
-/// Decides a pending buyer cancellation from the PlentyONE status (`None`: not imported). Pure.
-pub fn decide_cancellation(rules: &CancellationRules, plenty_status: Option<Decimal>) -> CancelDecision {
-    let shipped = match plenty_status {
-        None => false,
-        // Already cancelled in PlentyONE: nothing will ship.
-        Some(s) if in_status_family(s, 8) => false,
-        Some(s) => s >= rules.shipped_from_status,
-    };
+/// Decides a pending buyer cancellation from the PlentyONE status (`None`: not imported) and whether
+/// TikTok shows the order (partly) shipped already. Pure.
+pub fn decide_cancellation(
+    rules: &CancellationRules,
+    plenty_status: Option<Decimal>,
+    tiktok_shipped: bool,
+) -> CancelDecision {
+    let shipped = tiktok_shipped
+        || match plenty_status {
+            None => false,
+            // Already cancelled in PlentyONE: nothing will ship.
+            Some(s) if in_status_family(s, 8) => false,
+            Some(s) => s >= rules.shipped_from_status,
+        };
     match (shipped, rules.auto_approve_unshipped, rules.reject_shipped) {
         (false, true, _) => CancelDecision::Approve,
         (true, _, true) => CancelDecision::Reject,
@@ -562,7 +568,8 @@ impl AftersalesEngine {
         let mapping = self.store.get_order_mapping(&config.shop_id, &c.order_id).await?;
         let plenty_id = mapping.as_ref().and_then(|m| m.plenty_order_id);
         let result = self.cancellation_inner(config, shop, c, plenty_id, lease).await;
-        if let Some(mut m) = mapping {
+        // Errors go on imported orders only (a pending import keeps its own state and reason).
+        if let Some(mut m) = mapping.filter(|m| m.plenty_order_id.is_some()) {
             match &result {
                 Err(e) => record_error(&*self.store, m, CANCELLATION_ERROR_PREFIX, e).await?,
                 Ok(_)
@@ -593,7 +600,16 @@ impl AftersalesEngine {
                     Some(id) => Some(self.plenty.order(id).await?.status_id),
                     None => None,
                 };
-                match decide_cancellation(&config.cancellations, plenty_status) {
+                // Shipping arranged on TikTok (platform pickup) counts as shipped too.
+                let tiktok_shipped = matches!(
+                    fetch_order(shop, &c.order_id).await?.status,
+                    OrderStatus::PartiallyShipping
+                        | OrderStatus::AwaitingCollection
+                        | OrderStatus::InTransit
+                        | OrderStatus::Delivered
+                        | OrderStatus::Completed
+                );
+                match decide_cancellation(&config.cancellations, plenty_status, tiktok_shipped) {
                     CancelDecision::Approve => {
                         lease.renew().await?;
                         self.approve_cancellation(shop, &c.id).await?;
@@ -1315,21 +1331,30 @@ mod tests {
     #[test]
     fn cancellations_are_approved_until_shipped() {
         let rules = CancellationRules::default();
-        assert_eq!(decide_cancellation(&rules, None), CancelDecision::Approve);
+        assert_eq!(decide_cancellation(&rules, None, false), CancelDecision::Approve);
         assert_eq!(
-            decide_cancellation(&rules, Some(Decimal::from(5))),
+            decide_cancellation(&rules, Some(Decimal::from(5)), false),
             CancelDecision::Approve
         );
         assert_eq!(
-            decide_cancellation(&rules, Some(Decimal::new(81, 1))),
+            decide_cancellation(&rules, Some(Decimal::new(81, 1)), false),
             CancelDecision::Approve
         );
         assert_eq!(
-            decide_cancellation(&rules, Some(Decimal::from(7))),
+            decide_cancellation(&rules, Some(Decimal::from(7)), false),
             CancelDecision::Reject
         );
         assert_eq!(
-            decide_cancellation(&rules, Some(Decimal::new(75, 1))),
+            decide_cancellation(&rules, Some(Decimal::new(75, 1)), false),
+            CancelDecision::Reject
+        );
+        assert_eq!(
+            decide_cancellation(&rules, None, true),
+            CancelDecision::Reject,
+            "TikTok shipped"
+        );
+        assert_eq!(
+            decide_cancellation(&rules, Some(Decimal::from(5)), true),
             CancelDecision::Reject
         );
         let manual = CancellationRules {
@@ -1338,11 +1363,11 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(
-            decide_cancellation(&manual, Some(Decimal::from(5))),
+            decide_cancellation(&manual, Some(Decimal::from(5)), false),
             CancelDecision::Leave { .. }
         ));
         assert!(matches!(
-            decide_cancellation(&manual, Some(Decimal::from(7))),
+            decide_cancellation(&manual, Some(Decimal::from(7)), false),
             CancelDecision::Leave { .. }
         ));
     }
