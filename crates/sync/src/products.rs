@@ -432,7 +432,7 @@ impl ProductExporter {
 
     async fn progress(&self, run: Option<i64>, phase: &str, report: &ExportReport) {
         let Some(id) = run else { return };
-        if report.items % 25 != 0 {
+        if !report.items.is_multiple_of(25) {
             return;
         }
         let progress = SyncProgress {
