@@ -748,13 +748,16 @@ impl ProductExporter {
                         )
                     }
                     None => {
-                        // Mapping before create: a crash after the create is adopted next time.
+                        // Mapping before create: every mapping of the item `pending` (an interrupted
+                        // create is adopted by the next attempt, see above).
                         for link in &mapped.skus {
-                            if !mappings.contains_key(&link.variation_id) {
-                                let mut m = ProductMapping::pending(shop_id, item_id, link.variation_id);
-                                m.seller_sku = Some(link.seller_sku.clone());
-                                self.store.upsert_product_mapping(&m).await?;
-                            }
+                            let mut m = mappings.get(&link.variation_id).cloned().unwrap_or_else(|| {
+                                ProductMapping::pending(shop_id, item_id, link.variation_id)
+                            });
+                            m.sync_status = SyncStatus::Pending;
+                            m.sync_error = Some("being created on TikTok".into());
+                            m.seller_sku = Some(link.seller_sku.clone());
+                            self.store.upsert_product_mapping(&m).await?;
                         }
                         self.reserve_create(shop_id, config, now).await?;
                         let body = serde_json::to_value(&mapped.request).expect("plain struct serializes");
