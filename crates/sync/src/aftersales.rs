@@ -326,12 +326,12 @@ pub fn decide_return(
     if return_order_status.is_some() && return_order_status == rules.reject_at_status {
         return ReturnDecision::Reject(reject);
     }
-    if ret.status == return_status::PENDING {
-        if let (Some(limit), Some(total)) = (rules.auto_approve_below, ret.refund_total) {
-            if total < limit {
-                return ReturnDecision::Approve(approve);
-            }
-        }
+    let below_limit = match (rules.auto_approve_below, ret.refund_total) {
+        (Some(limit), Some(total)) => total < limit,
+        _ => false,
+    };
+    if ret.status == return_status::PENDING && below_limit {
+        return ReturnDecision::Approve(approve);
     }
     if return_order_status.is_some() && return_order_status == rules.approve_at_status {
         return ReturnDecision::Approve(approve);

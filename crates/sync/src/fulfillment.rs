@@ -850,10 +850,9 @@ mod tests {
     fn order(status: OrderStatus, lines: Vec<LineItem>) -> Order {
         let mut packages: Vec<PackageRef> = Vec::new();
         for l in &lines {
-            if let Some(p) = l.package_id.clone().filter(|p| !p.is_empty()) {
-                if !packages.iter().any(|x| x.id == p) {
-                    packages.push(PackageRef { id: p });
-                }
+            match l.package_id.clone().filter(|p| !p.is_empty()) {
+                Some(p) if !packages.iter().any(|x| x.id == p) => packages.push(PackageRef { id: p }),
+                _ => {}
             }
         }
         Order {

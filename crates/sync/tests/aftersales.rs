@@ -948,3 +948,48 @@ async fn a_return_order_created_before_a_crash_is_adopted_not_created_again() {
     assert_ne!(outcomes[0].plenty_return_order_id, Some(created.id));
     assert_eq!(w.return_orders(parent).await.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_passing_at_once_ship_each_package_once() {
+    let w = world(false).await;
+    let ids = w.orders(8, "AWAITING_SHIPMENT").await;
+    w.import_all().await;
+    for id in &ids {
+        let plenty_id = w.plenty_id(id).await;
+        w.plenty_control("POST", &format!("/orders/{plenty_id}/ship"), json!({}))
+            .await;
+    }
+    let engine = |owner: &str| {
+        Arc::new(TrackingEngine::new(
+            w.store.clone(),
+            w.client.clone(),
+            w.plenty_client.clone(),
+            HashMap::from([(w.shop_id.clone(), tracking_config(&w, &[(PROFILE, USPS)], None))]),
+            owner,
+        ))
+    };
+    let (a, b) = (engine("worker-a"), engine("worker-b"));
+    let shop = w.shop_id.clone();
+    let (ra, rb) = tokio::join!(
+        a.run_pass(&shop, now(), 3600, 60),
+        b.run_pass(&shop, now(), 3600, 60)
+    );
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.shipped + rb.shipped, 8, "{ra:?} {rb:?}");
+    assert_eq!(
+        w.calls(MARK_SHIPPED).await,
+        8,
+        "one call per package: {ra:?} {rb:?}"
+    );
+    // whatever one of them skipped (busy lease) the next pass finds shipped
+    let again = a.run_pass(&shop, now(), 3600, 3600).await.unwrap();
+    assert_eq!(
+        (again.shipped, again.skipped_already_shipped),
+        (0, 8),
+        "{again:?}"
+    );
+    assert_eq!(w.calls(MARK_SHIPPED).await, 8);
+    for id in &ids {
+        assert_eq!(w.tiktok_order(id).await["status"], "IN_TRANSIT");
+    }
+}
