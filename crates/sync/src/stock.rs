@@ -4,7 +4,10 @@
 //! - **What is read**: PlentyONE variations with `stock` (every warehouse) and
 //!   `variationSalesPrices`, page by page: in [`StockMode::Changed`] those whose stock, prices or
 //!   data changed since the cursor (`relatedUpdatedBetween`, windows overlapping by
-//!   [`StockSettings::overlap_secs`]); in [`StockMode::Full`] the whole catalogue (reconciliation).
+//!   [`StockSettings::overlap_secs`]), plus the variations whose stock rows changed in the window
+//!   (stock routes' `updatedAtFrom/To`) that the variation stream did not bring, read one by one;
+//!   in [`StockMode::Full`] the whole catalogue (reconciliation). [`StockPusher::push_variations`]
+//!   pushes given variations at once (a trigger from a PlentyONE change).
 //! - **Quantities**: [`tts_mapping::inventory::variation_inventory`] (warehouse mapping, safety
 //!   buffer, never negative, ≤ 99,999) after the **oversell guard**: units of orders imported into
 //!   PlentyONE but not yet booked there (its net stock does not show them yet) come from a
@@ -23,7 +26,7 @@
 // `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
 #![allow(clippy::result_large_err)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use futures_util::TryStreamExt;
@@ -33,6 +36,7 @@ use tts_core::{Error, ErrorCode, Result};
 use tts_mapping::inventory::variation_inventory;
 use tts_mapping::product::{ProductMappingConfig, format_money};
 use tts_plenty::api::TimeWindow;
+use tts_plenty::api::stock::StockQuery;
 use tts_plenty::api::variations::ItemVariationQuery;
 use tts_plenty::client::Client as PlentyClient;
 use tts_plenty::model::Variation;
@@ -79,6 +83,27 @@ where
             .filter(|(_, units)| *units > Decimal::ZERO)
             .collect())
     }
+}
+
+/// A Unix time as W3C date-time in UTC (`2026-11-25T18:40:00+00:00`). Pure.
+pub fn w3c(unix: i64) -> String {
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+00:00",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 /// Units reserved for a variation, held back in every TikTok warehouse (see the module docs). Pure.
@@ -345,6 +370,24 @@ impl StockPusher {
             })?),
             _ => None,
         };
+        // Stock rows changed in the window, from the stock routes' own `updatedAt`: whatever the
+        // variation stream below does not bring (PlentyONE may not count a booking as a "related"
+        // update) is read per variation afterwards.
+        let mut stock_changed: HashSet<i64> = HashSet::new();
+        if let Some(f) = from {
+            let rows = StockQuery {
+                updated_at_from: Some(w3c(f - self.settings.overlap_secs)),
+                updated_at_to: Some(w3c(now)),
+                items_per_page: Some(250),
+                ..Default::default()
+            };
+            let mut rows = Box::pin(self.plenty.stock(&rows)?);
+            while let Some(row) = rows.try_next().await? {
+                if let Some(v) = row.variation_id {
+                    stock_changed.insert(v);
+                }
+            }
+        }
         let query = ItemVariationQuery {
             with: vec!["stock".into(), "variationSalesPrices".into()],
             related_updated_between: from
@@ -360,6 +403,9 @@ impl StockPusher {
         let mut report = StockReport::default();
         while let Some(page) = pages.try_next().await.map_err(|e| e.1)? {
             report.read += page.len();
+            for v in &page {
+                stock_changed.remove(&v.id);
+            }
             self.push_page(shop_id, &config, mode, &page, &mut report).await?;
             if let Some((id, phase)) = run {
                 let progress = SyncProgress {
@@ -373,6 +419,13 @@ impl StockPusher {
                 }
             }
         }
+        if !stock_changed.is_empty() {
+            let mut ids: Vec<i64> = stock_changed.into_iter().collect();
+            ids.sort_unstable();
+            for chunk in ids.chunks(self.settings.page_size as usize) {
+                self.push_stock_of(shop_id, &config, chunk, &mut report).await?;
+            }
+        }
         if report.errors == 0 {
             self.store
                 .set_cursor(shop_id, STOCK_CURSOR, &now.to_string())
@@ -380,6 +433,46 @@ impl StockPusher {
             report.cursor_advanced = true;
         }
         Ok(report)
+    }
+
+    /// Pushes the current stock of some variations now (e.g. when PlentyONE reports a stock change),
+    /// reading each one's stock (one PlentyONE read per mapped variation). Prices are left to the
+    /// passes. Unchanged quantities are not sent.
+    pub async fn push_variations(&self, shop_id: &str, variation_ids: &[i64]) -> Result<StockReport> {
+        let config = self.config(shop_id)?;
+        let mut report = StockReport::default();
+        for chunk in variation_ids.chunks(self.settings.page_size as usize) {
+            self.push_stock_of(shop_id, &config, chunk, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn push_stock_of(
+        &self,
+        shop_id: &str,
+        config: &ProductMappingConfig,
+        variation_ids: &[i64],
+        report: &mut StockReport,
+    ) -> Result<()> {
+        let mut page = Vec::with_capacity(variation_ids.len());
+        for id in variation_ids {
+            let Some(m) = self.store.get_product_mapping(shop_id, *id).await? else {
+                continue;
+            };
+            if m.tiktok_sku_id.is_none() {
+                continue;
+            }
+            let stock = self.plenty.variation_stock(m.plenty_item_id, *id).await?;
+            report.read += 1;
+            page.push(Variation {
+                id: *id,
+                item_id: m.plenty_item_id,
+                stock,
+                ..Default::default()
+            });
+        }
+        self.push_page(shop_id, config, StockMode::Changed, &page, report)
+            .await
     }
 
     async fn push_page(
@@ -553,6 +646,13 @@ mod tests {
             ]
         );
         assert_eq!(s.price.unwrap().amount, "19.90");
+    }
+
+    #[test]
+    fn w3c_dates_are_utc() {
+        assert_eq!(w3c(0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(w3c(951_782_400), "2000-02-29T00:00:00+00:00");
+        assert_eq!(w3c(1_795_711_500), "2026-11-26T16:45:00+00:00");
     }
 
     #[test]

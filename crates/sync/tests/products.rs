@@ -765,6 +765,17 @@ async fn stock_changes_reach_tiktok_with_the_buffer_and_unchanged_skus_are_not_s
         30 - reserved_1 - 4 - 1
     );
 
+    // A triggered push of one variation reads its stock and sends it at once.
+    w.set_stock(vid, 2, 9).await;
+    let triggered = pusher.push_variations(&w.shop_id, &[vid]).await.unwrap();
+    assert_eq!((triggered.read, triggered.stock_updates), (1, 1), "{triggered:?}");
+    assert_eq!(
+        w.tiktok_inventory(&product).await[&sku][&warehouse],
+        30 - reserved_1 + 9 - 4 - 1
+    );
+    let again = pusher.push_variations(&w.shop_id, &[vid]).await.unwrap();
+    assert_eq!((again.stock_updates, again.unchanged), (0, 1), "{again:?}");
+
     // A full reconciliation sends every mapped SKU and reads the whole catalogue.
     let before = updates().await;
     let full = pusher
