@@ -675,6 +675,69 @@ async fn exports_the_catalogue_once_rejects_invalid_items_and_stores_audit_resul
         .unwrap();
     assert_eq!(detail["title"], "Lederhandschuhe Winter");
 
+    // A new variation of item 106 becomes a new SKU of its product, linked to its mapping.
+    let new_variation = 5_000;
+    {
+        let mut store = w.plenty.store.lock().unwrap();
+        let last = *items[&106].last().unwrap();
+        let mut v = store.catalog.variations[&last].clone();
+        v.id = new_variation;
+        v.is_main = false;
+        v.number = "SB-106-WEISS-XL".into();
+        v.attributes = vec![(1, 11), (2, 24)];
+        v.barcode = tts_plenty_sandbox::catalog::ean13(400_638_000_000 + new_variation as u64);
+        v.updated_at = now();
+        store.catalog.variations.insert(new_variation, v);
+    }
+    let fifth = exporter.export(&w.shop_id, now() + 2).await.unwrap();
+    assert_eq!((fifth.updated, fifth.created), (1, 0), "{fifth:?}");
+    let added = w
+        .store
+        .get_product_mapping(&w.shop_id, new_variation)
+        .await
+        .unwrap()
+        .unwrap();
+    let p106 = w
+        .store
+        .get_product_mapping(&w.shop_id, items[&106][0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(added.tiktok_product_id, p106.tiktok_product_id);
+    let detail = w
+        .client
+        .shop(&w.shop_id)
+        .unwrap()
+        .call_id(
+            "products.get",
+            CallInput::default().path("product_id", p106.tiktok_product_id.clone().unwrap()),
+        )
+        .await
+        .unwrap()
+        .value()
+        .unwrap();
+    let skus = detail["skus"].as_array().unwrap();
+    assert_eq!(skus.len(), items[&106].len() + 1);
+    let on_tiktok = skus
+        .iter()
+        .find(|s| s["seller_sku"] == "SB-106-WEISS-XL")
+        .unwrap();
+    assert_eq!(on_tiktok["id"].as_str(), added.tiktok_sku_id.as_deref());
+    // The existing SKUs kept their ids.
+    for vid in &items[&106] {
+        let m = w
+            .store
+            .get_product_mapping(&w.shop_id, *vid)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            skus.iter()
+                .any(|s| s["id"].as_str() == m.tiktok_sku_id.as_deref()),
+            "{m:?}"
+        );
+    }
+
     stop.send(true).unwrap();
     inbox.await.unwrap();
 }
@@ -764,6 +827,40 @@ async fn stock_changes_reach_tiktok_with_the_buffer_and_unchanged_skus_are_not_s
         w.tiktok_inventory(&product).await[&sku][&warehouse],
         30 - reserved_1 - 4 - 1
     );
+
+    // A price change in PlentyONE goes out through prices.update.
+    {
+        let mut store = w.plenty.store.lock().unwrap();
+        let v = store.catalog.variations.get_mut(&vid).unwrap();
+        v.prices[0].1 = 2345;
+        v.updated_at = now();
+    }
+    let priced = pusher
+        .push(&w.shop_id, StockMode::Changed, now() + 4)
+        .await
+        .unwrap();
+    assert_eq!((priced.price_updates, priced.errors), (1, 0), "{priced:?}");
+    let detail = w
+        .client
+        .shop(&w.shop_id)
+        .unwrap()
+        .call_id(
+            "products.get",
+            CallInput::default().path("product_id", product.clone()),
+        )
+        .await
+        .unwrap()
+        .value()
+        .unwrap();
+    let on_tiktok = detail["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"].as_str() == Some(sku.as_str()))
+        .unwrap()
+        .clone();
+    assert_eq!(on_tiktok["price"]["amount"], "23.45");
+    assert_eq!(on_tiktok["price"]["currency"], "EUR");
 
     // A triggered push of one variation reads its stock and sends it at once.
     w.set_stock(vid, 2, 9).await;
