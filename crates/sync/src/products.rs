@@ -1222,20 +1222,6 @@ impl crate::inbox::EventHandler for ProductEvents {
     }
 }
 
-/// Several handlers for one inbox: each event goes to all of them, in order; the first error stops
-/// (the inbox retries the event, so handlers must be idempotent — ours are).
-pub struct Handlers(pub Vec<Arc<dyn crate::inbox::EventHandler>>);
-
-#[async_trait::async_trait]
-impl crate::inbox::EventHandler for Handlers {
-    async fn handle(&self, notification: &tts_tiktok::webhook::Notification) -> Result<()> {
-        for handler in &self.0 {
-            handler.handle(notification).await?;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
