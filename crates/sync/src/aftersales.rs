@@ -391,6 +391,8 @@ pub struct AftersalesReport {
     pub returns_approved: usize,
     pub returns_rejected: usize,
     pub returns_waiting: usize,
+    /// Returns of orders that were never imported (nothing to create them from).
+    pub not_imported: usize,
     pub errors: usize,
 }
 
@@ -809,7 +811,8 @@ impl AftersalesEngine {
                     "return {} is for order {} which is not imported (yet)",
                     r.id, r.order_id
                 ),
-            ));
+            )
+            .with_field("order_id"));
         };
         let Some(parent_id) = m.plenty_order_id else {
             return Err(Error::new(
@@ -818,7 +821,8 @@ impl AftersalesEngine {
                     "return {} is for order {} which is not imported (yet)",
                     r.id, r.order_id
                 ),
-            ));
+            )
+            .with_field("order_id"));
         };
         let result = self.return_inner(config, shop, r, parent_id, lease).await;
         match &result {
@@ -1114,9 +1118,9 @@ impl AftersalesEngine {
 
     /// One pass for a shop: cancellations and returns updated since the cursor (minus `overlap`;
     /// `first_run_lookback` before `now` without a cursor) plus every one still pending a decision,
-    /// and PlentyONE orders cancelled (8.x) since then plus earlier seller-cancel failures. The
-    /// cursor moves to `now` once everything was listed; per-record failures are counted (and kept
-    /// on the order mappings) and looked at again because pending records are always searched.
+    /// and PlentyONE orders cancelled (8.x) since then plus earlier seller-cancel failures. `now`
+    /// is taken before the pass starts. The cursor moves to `now` only after a pass without failures
+    /// (failures are counted and kept on the order mappings); pending records are searched every pass.
     pub async fn run_pass(
         &self,
         shop_id: &str,
@@ -1136,6 +1140,8 @@ impl AftersalesEngine {
             None => now - first_run_lookback,
         } - overlap.max(0);
         let mut report = AftersalesReport::default();
+        // Orders whose failure may not be on their mapping (then the cursor stays).
+        let mut failed: Vec<String> = Vec::new();
 
         let mut cancellations = self
             .search_cancellations(&shop, json!({ "update_time_ge": from }))
@@ -1146,9 +1152,25 @@ impl AftersalesEngine {
         );
         let mut seen = HashSet::new();
         cancellations.retain(|c| seen.insert(c.id.clone()));
-        for c in &cancellations {
+        let mut targets: Vec<(String, Option<String>)> = cancellations
+            .iter()
+            .map(|c| (c.order_id.clone(), Some(c.id.clone())))
+            .collect();
+        // Earlier failures (kept on the mappings), whatever the cursor says.
+        for m in self
+            .mappings_with_error(shop_id, CANCELLATION_ERROR_PREFIX)
+            .await?
+        {
+            if !targets.iter().any(|(o, _)| *o == m.tiktok_order_id) {
+                targets.push((m.tiktok_order_id, None));
+            }
+        }
+        for (order_id, cancel_id) in &targets {
             // Each is read again under its order's lease (the search result may be stale by now).
-            match self.sync_cancellation(shop_id, &c.order_id, Some(&c.id)).await {
+            match self
+                .sync_cancellation(shop_id, order_id, cancel_id.as_deref())
+                .await
+            {
                 Ok(outcomes) => {
                     for o in outcomes {
                         report.cancellation(&Ok(o));
@@ -1156,8 +1178,9 @@ impl AftersalesEngine {
                 }
                 Err(e) => {
                     let outcome: Result<CancellationOutcome> = Err(e);
-                    log_failure(shop_id, &c.order_id, &outcome);
+                    log_failure(shop_id, order_id, &outcome);
                     report.cancellation(&outcome);
+                    failed.push(order_id.clone());
                 }
             }
         }
@@ -1174,17 +1197,33 @@ impl AftersalesEngine {
         );
         let mut seen = HashSet::new();
         returns.retain(|r| seen.insert(r.id.clone()));
-        for r in &returns {
-            match self.sync_return(shop_id, &r.order_id, Some(&r.id)).await {
+        let mut targets: Vec<(String, Option<String>)> = returns
+            .iter()
+            .map(|r| (r.order_id.clone(), Some(r.id.clone())))
+            .collect();
+        for m in self.mappings_with_error(shop_id, RETURN_ERROR_PREFIX).await? {
+            if !targets.iter().any(|(o, _)| *o == m.tiktok_order_id) {
+                targets.push((m.tiktok_order_id, None));
+            }
+        }
+        for (order_id, return_id) in &targets {
+            match self.sync_return(shop_id, order_id, return_id.as_deref()).await {
                 Ok(outcomes) => {
                     for o in outcomes {
                         report.ret(&Ok(o));
                     }
                 }
+                // A return of an order that was never imported: nothing to do here (a webhook
+                // retries until the import catches up; the pass does not wait for it).
+                Err(e) if is_not_imported(&e) => {
+                    report.returns_seen += 1;
+                    report.not_imported += 1;
+                }
                 Err(e) => {
                     let outcome: Result<ReturnOutcome> = Err(e);
-                    log_failure(shop_id, &r.order_id, &outcome);
+                    log_failure(shop_id, order_id, &outcome);
                     report.ret(&outcome);
+                    failed.push(order_id.clone());
                 }
             }
         }
@@ -1199,6 +1238,9 @@ impl AftersalesEngine {
                 done.insert(id.to_string());
                 let outcome = self.seller_cancel(&config, id, Some(order)).await;
                 log_failure(shop_id, id, &outcome);
+                if outcome.is_err() {
+                    failed.push(id.to_string());
+                }
                 count_seller_cancel(&mut report, &outcome);
             }
             for m in self
@@ -1213,9 +1255,31 @@ impl AftersalesEngine {
                 count_seller_cancel(&mut report, &outcome);
             }
         }
-        self.store
-            .set_cursor(shop_id, AFTERSALES_CURSOR, &now.to_string())
-            .await?;
+        // Failures kept on their mappings are swept by every pass; any other keeps the cursor, so the
+        // window is searched again.
+        let mut clean = true;
+        for order_id in &failed {
+            let recorded = self
+                .store
+                .get_order_mapping(shop_id, order_id)
+                .await?
+                .and_then(|m| m.sync_error)
+                .is_some_and(|e| {
+                    [
+                        CANCELLATION_ERROR_PREFIX,
+                        RETURN_ERROR_PREFIX,
+                        SELLER_CANCEL_ERROR_PREFIX,
+                    ]
+                    .iter()
+                    .any(|p| e.starts_with(p))
+                });
+            clean &= recorded;
+        }
+        if clean {
+            self.store
+                .set_cursor(shop_id, AFTERSALES_CURSOR, &now.to_string())
+                .await?;
+        }
         Ok(report)
     }
 
@@ -1255,6 +1319,10 @@ impl AftersalesEngine {
             after = last;
         }
     }
+}
+
+fn is_not_imported(e: &Error) -> bool {
+    e.code() == ErrorCode::NotFound && e.field.as_deref() == Some("order_id")
 }
 
 fn count_seller_cancel(report: &mut AftersalesReport, outcome: &Result<CancellationOutcome>) {

@@ -291,6 +291,9 @@ pub enum ShipOutcome {
     NotImported,
     /// The PlentyONE order is not (or no longer) in 7.x.
     NotBookedOut,
+    /// Another worker (the import, another pass) holds the order's lease; the pass cursor stays, so
+    /// the next pass looks again.
+    Busy,
     /// Failed; the reason is on the order mapping and the next pass checks TikTok again.
     Failed {
         #[serde(serialize_with = "crate::fulfillment::code_str")]
@@ -312,6 +315,8 @@ pub struct TrackingReport {
     pub unmapped_carrier: usize,
     pub no_package_number: usize,
     pub not_imported: usize,
+    /// Orders another worker held; the cursor stays so the next pass sees them again.
+    pub busy: usize,
     pub errors: usize,
 }
 
@@ -511,8 +516,9 @@ impl TrackingEngine {
 
     /// One pass: PlentyONE orders of the shop's referrer in 7.x updated since the cursor (minus
     /// `overlap` seconds; `first_run_lookback` seconds before `now` when there is no cursor), then
-    /// every order whose tracking failed before. The cursor moves to `now` once the listing was read
-    /// completely (per-order failures stay on their mappings and are retried regardless).
+    /// every order whose tracking failed before. `now` is taken before the pass starts. The cursor
+    /// moves to `now` unless an order was busy (held by another worker) or failed without its failure
+    /// being recorded; recorded failures stay on their mappings and are retried by every pass.
     pub async fn run_pass(
         &self,
         shop_id: &str,
@@ -534,12 +540,15 @@ impl TrackingEngine {
         let orders =
             plenty_orders_in_family(&self.plenty, config.referrer_id, 7, from - overlap.max(0)).await?;
         let mut done = std::collections::HashSet::new();
+        // Busy orders and failures that could not be recorded keep the cursor where it is.
+        let mut clean = true;
         for order in &orders {
             let Some(tiktok_id) = tiktok_order_id(shop_id, order) else {
                 continue;
             };
             done.insert(tiktok_id.to_string());
             let outcome = self.ship_locked(&config, tiktok_id, Some(order)).await;
+            clean &= matches!(outcome, Ok(ref o) if *o != ShipOutcome::Busy);
             count(&mut report, shop_id, tiktok_id, outcome);
         }
         // Earlier failures, whatever the cursor says.
@@ -550,9 +559,11 @@ impl TrackingEngine {
             let outcome = self.ship_locked(&config, &m.tiktok_order_id, None).await;
             count(&mut report, shop_id, &m.tiktok_order_id, outcome);
         }
-        self.store
-            .set_cursor(shop_id, TRACKING_CURSOR, &now.to_string())
-            .await?;
+        if clean {
+            self.store
+                .set_cursor(shop_id, TRACKING_CURSOR, &now.to_string())
+                .await?;
+        }
         Ok(report)
     }
 
@@ -597,15 +608,40 @@ impl TrackingEngine {
         tiktok_order_id: &str,
         listed: Option<&PlentyOrder>,
     ) -> Result<ShipOutcome> {
-        let lease = OrderLease::acquire(
+        let lease = match OrderLease::acquire(
             &*self.store,
             &self.owner,
             &config.shop_id,
             tiktok_order_id,
             self.lease,
         )
-        .await?;
-        let result = self.ship(config, tiktok_order_id, listed, &lease).await;
+        .await
+        {
+            Ok(lease) => lease,
+            Err(e) if e.code() == ErrorCode::RateLimited => return Ok(ShipOutcome::Busy),
+            Err(e) => return Err(e),
+        };
+        let result = match self.ship(config, tiktok_order_id, listed, &lease).await {
+            // Any failure (a read that failed, a store hiccup) is kept on the mapping, so the
+            // failure sweep of the next passes retries it whatever the cursor says.
+            Err(e) => match self
+                .store
+                .get_order_mapping(&config.shop_id, tiktok_order_id)
+                .await
+            {
+                Ok(Some(m)) if m.plenty_order_id.is_some() => {
+                    match record_error(&*self.store, m, TRACKING_ERROR_PREFIX, &e).await {
+                        Ok(()) => Ok(ShipOutcome::Failed {
+                            code: e.code(),
+                            reason: e.to_string(),
+                        }),
+                        Err(_) => Err(e),
+                    }
+                }
+                _ => Err(e),
+            },
+            ok => ok,
+        };
         lease.release().await;
         result
     }
@@ -823,6 +859,7 @@ fn count(report: &mut TrackingReport, shop_id: &str, order_id: &str, outcome: Re
         Ok(ShipOutcome::UnmappedCarrier { .. }) => report.unmapped_carrier += 1,
         Ok(ShipOutcome::NoPackageNumber) => report.no_package_number += 1,
         Ok(ShipOutcome::NotImported) | Ok(ShipOutcome::NotBookedOut) => report.not_imported += 1,
+        Ok(ShipOutcome::Busy) => report.busy += 1,
         Ok(ShipOutcome::Failed { .. }) => report.errors += 1,
         Err(e) => {
             tracing::warn!(shop = %shop_id, order = %order_id, code = %e.code(), error = %e, "tracking failed for one order");
