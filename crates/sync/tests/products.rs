@@ -1009,3 +1009,82 @@ async fn lost_create_answers_never_duplicate_and_refused_content_is_not_sent_aga
     assert_eq!(w.tiktok_counter("POST /product/202309/products").await, creates);
     assert_eq!(w.tiktok_counter("images/upload").await, uploads);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_larger_catalogue_streams_page_by_page_and_creates_each_valid_item_once() {
+    let w = world(false).await;
+    control(
+        &w.http,
+        &format!("{}/_plenty/seed", w.plenty_url),
+        "POST",
+        json!({"items": 100}),
+    )
+    .await;
+    // Valid: every variation keeps at least one unit after the buffer of 1.
+    let (total, valid) = {
+        let store = w.plenty.store.lock().unwrap();
+        let mut net: HashMap<i64, Vec<i64>> = HashMap::new();
+        for v in store.catalog.variations.values() {
+            let units: i64 = v
+                .stock
+                .values()
+                .map(|(physical, reserved)| physical - reserved)
+                .sum();
+            net.entry(v.item_id).or_default().push(units);
+        }
+        let valid = net
+            .values()
+            .filter(|units| units.iter().all(|u| u - 1 >= 1))
+            .count();
+        (net.len(), valid)
+    };
+    assert_eq!(total, 112);
+    let exporter = Arc::new(
+        ProductExporter::new(
+            w.store.clone(),
+            w.client.clone(),
+            w.plenty_client.clone(),
+            // (a new shop's 100 a day would stop at 100: see the quota test)
+            vec![ShopExport {
+                mapping: w.config.clone(),
+                max_creates_per_day: 1_000,
+            }],
+            Arc::new(tts_sync::stock::NoReservations),
+            w.pushed.clone(),
+            "test-exporter",
+            ExportSettings {
+                page_size: 50,
+                ..Default::default()
+            },
+        )
+        .unwrap(),
+    );
+    let first = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(
+        (first.created, first.rejected, first.errors),
+        (valid, total - valid, 0),
+        "{first:?}"
+    );
+    let on_tiktok = w.products_on_tiktok(json!({"status": "ALL"})).await;
+    assert_eq!(on_tiktok.len(), valid);
+    let mappings = w.mappings().await;
+    let mut product_of_item: HashMap<i64, String> = HashMap::new();
+    for m in mappings.iter().filter(|m| m.tiktok_product_id.is_some()) {
+        let p = m.tiktok_product_id.clone().unwrap();
+        assert_eq!(
+            product_of_item
+                .entry(m.plenty_item_id)
+                .or_insert_with(|| p.clone()),
+            &p,
+            "one product per item"
+        );
+    }
+    assert_eq!(
+        product_of_item.values().collect::<HashSet<_>>().len(),
+        valid,
+        "no product shared by two items"
+    );
+    let second = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(second.created, 0, "{second:?}");
+    assert_eq!(w.products_on_tiktok(json!({"status": "ALL"})).await.len(), valid);
+}
