@@ -517,8 +517,8 @@ impl TrackingEngine {
     /// One pass: PlentyONE orders of the shop's referrer in 7.x updated since the cursor (minus
     /// `overlap` seconds; `first_run_lookback` seconds before `now` when there is no cursor), then
     /// every order whose tracking failed before. `now` is taken before the pass starts. The cursor
-    /// moves to `now` unless an order was busy (held by another worker) or failed without its failure
-    /// being recorded; recorded failures stay on their mappings and are retried by every pass.
+    /// moves to `now` unless an order was busy (held by another worker), waits for its ON_HOLD to end,
+    /// or failed without its failure being recorded; recorded failures stay on their mappings and are retried by every pass.
     pub async fn run_pass(
         &self,
         shop_id: &str,
@@ -548,7 +548,9 @@ impl TrackingEngine {
             };
             done.insert(tiktok_id.to_string());
             let outcome = self.ship_locked(&config, tiktok_id, Some(order)).await;
-            clean &= matches!(outcome, Ok(ref o) if *o != ShipOutcome::Busy);
+            // ON_HOLD lasts about an hour: the window is looked at again until it ends.
+            clean &=
+                matches!(outcome, Ok(ref o) if !matches!(o, ShipOutcome::Busy | ShipOutcome::WaitingOnHold));
             count(&mut report, shop_id, tiktok_id, outcome);
         }
         // Earlier failures, whatever the cursor says.
