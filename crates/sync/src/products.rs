@@ -720,11 +720,15 @@ impl ProductExporter {
         } else {
             ctx = source_ctx;
         }
-        let mapped = map_and_validate(&variations, &config.mapping, &ctx, attributes.as_ref(), mode);
+        let mut mapped = map_and_validate(&variations, &config.mapping, &ctx, attributes.as_ref(), mode);
         if tts_mapping::problem::has_errors(&mapped.problems) {
             let reason = problems_text(&mapped.problems);
             return self.reject(config, &variations, &mappings, reason).await;
         }
+        // The mapper hashes the body with TikTok's image uris, which are new on every upload: a
+        // create retried in a later pass would get a new key and could create a second product.
+        // The key of the body naming the PlentyONE images is stable across uploads.
+        mapped.request.idempotency_key = source.request.idempotency_key.clone();
         let mut sent_skus = true;
         let (response, outcome) = match product_id {
             None => {
