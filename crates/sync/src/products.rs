@@ -76,7 +76,6 @@ const MAX_CACHED_IMAGES: usize = 10_000;
 pub const VARIATION_WITH: &[&str] = &[
     "variationSalesPrices",
     "variationBarcodes",
-    "variationBarcodes.barcode",
     "images",
     "itemImages",
     "variationAttributeValues",
@@ -590,7 +589,16 @@ impl ProductExporter {
         let variations: Vec<Variation> = self.plenty.item_variations(&query)?.try_collect().await?;
         pass.report.read += variations.len();
         // PlentyONE's itemId filter is trusted, but a stray row must never join another product.
-        let variations: Vec<Variation> = variations.into_iter().filter(|v| v.item_id == item_id).collect();
+        let mut variations: Vec<Variation> =
+            variations.into_iter().filter(|v| v.item_id == item_id).collect();
+        // Texts come with `item` on some systems only: else read the main variation's texts.
+        let has_texts =
+            |v: &Variation| !v.texts.is_empty() || v.item.as_ref().is_some_and(|i| !i.texts.is_empty());
+        if !variations.is_empty() && !variations.iter().any(has_texts) {
+            let main = variations.iter().position(|v| v.is_main).unwrap_or(0);
+            let main_id = variations[main].id;
+            variations[main].texts = self.plenty.item_texts(item_id, main_id).await?;
+        }
 
         let mut mappings: HashMap<i64, ProductMapping> = HashMap::new();
         for v in &variations {
