@@ -197,9 +197,12 @@ pub struct ReturnRules {
     pub warehouse_id: Option<i64>,
     /// Approve requests whose refund is below this amount (in the order currency) at once.
     pub auto_approve_below: Option<Decimal>,
-    /// Approve the current stage (request, or received package) when the merchant sets the return
-    /// order to this PlentyONE status (e.g. 9.1 "items checked").
+    /// Approve the request when the merchant sets the return order to this PlentyONE status.
     pub approve_at_status: Option<Decimal>,
+    /// Approve the received package (buyer shipped it back) when the return order has this status,
+    /// e.g. 9.1 "items checked". Separate from `approve_at_status`, so approving the request never
+    /// approves a package nobody has looked at.
+    pub approve_received_at_status: Option<Decimal>,
     /// Reject the current stage when the return order has this status.
     pub reject_at_status: Option<Decimal>,
     pub reject_reason: String,
@@ -214,6 +217,7 @@ impl Default for ReturnRules {
             warehouse_id: None,
             auto_approve_below: None,
             approve_at_status: None,
+            approve_received_at_status: None,
             reject_at_status: None,
             reject_reason: "seller_reject_return_reason_other".into(),
             reject_comment: "Rejected after checking the return.".into(),
@@ -333,10 +337,14 @@ pub fn decide_return(
     if ret.status == return_status::PENDING && below_limit {
         return ReturnDecision::Approve(approve);
     }
-    if return_order_status.is_some() && return_order_status == rules.approve_at_status {
+    let approve_at = match ret.status.as_str() {
+        return_status::PENDING => rules.approve_at_status,
+        _ => rules.approve_received_at_status,
+    };
+    if return_order_status.is_some() && return_order_status == approve_at {
         return ReturnDecision::Approve(approve);
     }
-    ReturnDecision::Wait(match rules.approve_at_status {
+    ReturnDecision::Wait(match approve_at {
         Some(s) => format!("{approve} waits for the return order to reach PlentyONE status {s}"),
         None => format!("{approve} is left to the merchant (no rule decides it)"),
     })
@@ -891,7 +899,11 @@ impl AftersalesEngine {
         outcome.plenty_return_order_id = return_order_id;
 
         let return_status = match return_order_id {
-            Some(id) if rules.approve_at_status.is_some() || rules.reject_at_status.is_some() => {
+            Some(id)
+                if rules.approve_at_status.is_some()
+                    || rules.approve_received_at_status.is_some()
+                    || rules.reject_at_status.is_some() =>
+            {
                 Some(self.plenty.order(id).await?.status_id)
             }
             _ => None,
@@ -1492,6 +1504,22 @@ mod tests {
         rules.approve_at_status = Some(Decimal::new(91, 1));
         rules.reject_at_status = Some(Decimal::new(92, 1));
         let shipped = ret(return_status::BUYER_SHIPPED_ITEM, "RETURN_AND_REFUND", "100");
+        assert!(
+            matches!(
+                decide_return(&rules, &shipped, Some(Decimal::new(91, 1))),
+                ReturnDecision::Wait(_)
+            ),
+            "the request's approval status does not approve the package"
+        );
+        assert_eq!(
+            decide_return(
+                &rules,
+                &ret(return_status::PENDING, "RETURN_AND_REFUND", "100"),
+                Some(Decimal::new(91, 1))
+            ),
+            ReturnDecision::Approve("APPROVE_RETURN")
+        );
+        rules.approve_received_at_status = Some(Decimal::new(91, 1));
         assert_eq!(
             decide_return(&rules, &shipped, Some(Decimal::new(91, 1))),
             ReturnDecision::Approve("APPROVE_RECEIVED_PACKAGE")
