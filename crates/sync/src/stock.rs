@@ -40,12 +40,15 @@ use tts_plenty::api::stock::StockQuery;
 use tts_plenty::api::variations::ItemVariationQuery;
 use tts_plenty::client::Client as PlentyClient;
 use tts_plenty::model::Variation;
-use tts_store::{RunStatus, Store, SyncProgress, now_seconds};
+use tts_store::{RunStatus, Store, SyncProgress, SyncStatus, now_seconds};
 use tts_tiktok::client::Client as TikTokClient;
+use tts_tiktok::client::retry::is_transient;
 use tts_tiktok::model::inventory::{InventoryUpdateRequest, SkuInventory};
 use tts_tiktok::model::price::{PriceUpdateRequest, SkuPrice};
 use tts_tiktok::model::product::{Inventory, Price};
 
+/// Prefix of a mapping's `sync_error` when TikTok refused its stock or price.
+pub const STOCK_REFUSED: &str = "TikTok refused the ";
 /// The sync run kind of the stock and price push.
 pub const RUN_KIND: &str = "stock";
 /// The cursor kind of the stock and price push (Unix seconds).
@@ -210,8 +213,10 @@ pub struct StockReport {
     pub calls: usize,
     /// SKUs with nothing new to send.
     pub unchanged: usize,
-    /// Failed calls (their SKUs are sent again by the next pass).
+    /// Failed calls, transient (their SKUs are sent again by the next pass; the cursor stays).
     pub errors: usize,
+    /// Calls TikTok refused (e.g. a product deleted there): the reason is on the mappings.
+    pub refused: usize,
     pub cursor_advanced: bool,
 }
 
@@ -220,7 +225,7 @@ impl StockReport {
         json!({
             "read": self.read, "mapped": self.mapped, "stock_updates": self.stock_updates,
             "price_updates": self.price_updates, "calls": self.calls, "unchanged": self.unchanged,
-            "errors": self.errors, "cursor_advanced": self.cursor_advanced,
+            "errors": self.errors, "refused": self.refused, "cursor_advanced": self.cursor_advanced,
         })
     }
 }
@@ -538,6 +543,20 @@ impl StockPusher {
 
         let shop = self.tiktok.shop(shop_id)?;
         let now = now_seconds();
+        // Per product: a refusal (kept on its mappings, the cursor moves on) or a transient failure
+        // (the cursor stays, the next pass sends it again).
+        let mut refused: HashMap<String, String> = HashMap::new();
+        let mut failed: HashSet<String> = HashSet::new();
+        let mut failure = |product: &str, e: &Error, what: &str, report: &mut StockReport| {
+            tracing::warn!(shop = %shop_id, product = %product, code = %e.code(), error = %e, "{what} failed");
+            if is_transient(e.code()) {
+                report.errors += 1;
+                failed.insert(product.to_string());
+            } else {
+                report.refused += 1;
+                refused.insert(product.to_string(), format!("{STOCK_REFUSED}{what}: {e}"));
+            }
+        };
         for (product, skus) in stock {
             report.calls += 1;
             let body = InventoryUpdateRequest { skus };
@@ -548,10 +567,7 @@ impl StockPusher {
                         self.pushed.record(shop_id, &s.id, Some(s.inventory), None);
                     }
                 }
-                Err(e) => {
-                    report.errors += 1;
-                    tracing::warn!(shop = %shop_id, product = %product, code = %e.code(), error = %e, "inventory update failed");
-                }
+                Err(e) => failure(&product, &e, "inventory update", report),
             }
         }
         for (product, skus) in prices {
@@ -564,15 +580,31 @@ impl StockPusher {
                         self.pushed.record(shop_id, &s.id, None, Some(s.price.amount));
                     }
                 }
-                Err(e) => {
-                    report.errors += 1;
-                    tracing::warn!(shop = %shop_id, product = %product, code = %e.code(), error = %e, "price update failed");
-                }
+                Err(e) => failure(&product, &e, "price update", report),
             }
         }
-        for (_, list) in mappings {
+        for (product, list) in mappings {
+            if failed.contains(&product) {
+                continue;
+            }
             for mut m in list {
-                m.last_synced_at = Some(now);
+                match refused.get(&product) {
+                    Some(reason) => {
+                        m.sync_status = SyncStatus::Error;
+                        m.sync_error = Some(reason.clone());
+                    }
+                    None => {
+                        m.last_synced_at = Some(now);
+                        // A refusal of an earlier pass is over.
+                        if m.sync_error
+                            .as_deref()
+                            .is_some_and(|e| e.starts_with(STOCK_REFUSED))
+                        {
+                            m.sync_status = SyncStatus::Synced;
+                            m.sync_error = None;
+                        }
+                    }
+                }
                 self.store.upsert_product_mapping(&m).await?;
             }
         }

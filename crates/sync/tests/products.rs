@@ -873,6 +873,47 @@ async fn stock_changes_reach_tiktok_with_the_buffer_and_unchanged_skus_are_not_s
     let again = pusher.push_variations(&w.shop_id, &[vid]).await.unwrap();
     assert_eq!((again.stock_updates, again.unchanged), (0, 1), "{again:?}");
 
+    // A product deleted on TikTok: the refusal lands on its mappings and does not hold the cursor.
+    let gone = items[&107][0];
+    let gone_product = w
+        .store
+        .get_product_mapping(&w.shop_id, gone)
+        .await
+        .unwrap()
+        .unwrap()
+        .tiktok_product_id
+        .unwrap();
+    w.client
+        .shop(&w.shop_id)
+        .unwrap()
+        .call_id(
+            "products.delete",
+            CallInput::json(&json!({"product_ids": [gone_product]})),
+        )
+        .await
+        .unwrap();
+    w.set_stock(gone, 1, 17).await;
+    let refused = pusher
+        .push(&w.shop_id, StockMode::Changed, now() + 4)
+        .await
+        .unwrap();
+    assert_eq!(
+        (refused.refused, refused.errors, refused.cursor_advanced),
+        (1, 0, true),
+        "{refused:?}"
+    );
+    let m = w
+        .store
+        .get_product_mapping(&w.shop_id, gone)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.sync_status, SyncStatus::Error);
+    assert!(
+        m.sync_error.as_deref().unwrap_or("").contains("inventory update"),
+        "{m:?}"
+    );
+
     // A full reconciliation sends every mapped SKU and reads the whole catalogue.
     let before = updates().await;
     let full = pusher
@@ -885,13 +926,16 @@ async fn stock_changes_reach_tiktok_with_the_buffer_and_unchanged_skus_are_not_s
         .await
         .unwrap()[0];
     assert_eq!((run.phase.as_str(), run.done), ("full", 60));
-    assert_eq!(run.summary.as_ref().unwrap()["stock_updates"], 59);
+    let gone_skus = items[&107].len();
+    assert_eq!(run.summary.as_ref().unwrap()["stock_updates"], 59 - gone_skus);
+    // (its inventory and its price call)
+    assert_eq!(run.summary.as_ref().unwrap()["refused"], 2);
     assert_eq!(
-        (full.read, full.mapped, full.stock_updates),
-        (60, 59, 59),
+        (full.read, full.mapped, full.stock_updates, full.refused),
+        (60, 59, 59 - gone_skus, 2),
         "{full:?}"
     );
-    assert_eq!(updates().await, before + 11, "one call per product");
+    assert_eq!(updates().await, before + 10, "one call per product");
     // And a changed pass right after it finds nothing new.
     let after = pusher
         .push(&w.shop_id, StockMode::Changed, now() + 6)
