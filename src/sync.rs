@@ -117,11 +117,16 @@ async fn build(
     tiktok: tts_tiktok::client::Client,
     options: OrderSyncOptions,
 ) -> Result<OrderSync> {
-    let plenty = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
-        options.plenty.base_url,
-        options.plenty.username,
-        options.plenty.password,
-    ))?;
+    // The session is kept in the store: restarts reuse it instead of piling up against PlentyONE's cap.
+    let plenty = tts_sync::plenty_session::client_with_saved_session(
+        tts_plenty::client::ClientOptions::new(
+            options.plenty.base_url,
+            options.plenty.username,
+            options.plenty.password,
+        ),
+        store.clone(),
+    )
+    .await?;
     // Created once in PlentyONE (found again by name afterwards); also proves the login works.
     let referrer = plenty.ensure_referrer("TikTok Shop").await?;
     let mut configs = HashMap::new();

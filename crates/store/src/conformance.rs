@@ -34,6 +34,7 @@ pub const CASES: &[&str] = &[
     "sync_state",
     "oauth_state",
     "leases",
+    "secrets",
     "input_validation",
     "migrations_twice",
 ];
@@ -51,6 +52,7 @@ pub async fn run(case: &str, ctx: &Ctx) {
         "sync_state" => sync_state(ctx).await,
         "oauth_state" => oauth_state(ctx).await,
         "leases" => leases(ctx).await,
+        "secrets" => secrets(ctx).await,
         "input_validation" => input_validation(ctx).await,
         "migrations_twice" => migrations_twice(ctx).await,
         other => panic!("unknown conformance case `{other}`"),
@@ -1091,6 +1093,40 @@ pub async fn oauth_state(ctx: &Ctx) {
         ok += usize::from(task.await.unwrap());
     }
     assert_eq!(ok, 1);
+}
+
+pub async fn secrets(ctx: &Ctx) {
+    let s = &ctx.store;
+    assert!(s.load_secret("plenty:session").await.unwrap().is_none());
+    let value = SecretString::from(r#"{"access_token":"plenty-Größe-🔑","expires":1}"#.to_string());
+    s.save_secret("plenty:session", &value).await.unwrap();
+    assert_eq!(
+        s.load_secret("plenty:session")
+            .await
+            .unwrap()
+            .unwrap()
+            .expose_secret(),
+        value.expose_secret()
+    );
+    let newer = SecretString::from("second".to_string());
+    s.save_secret("plenty:session", &newer).await.unwrap();
+    assert_eq!(
+        s.load_secret("plenty:session")
+            .await
+            .unwrap()
+            .unwrap()
+            .expose_secret(),
+        "second",
+        "replaced"
+    );
+    assert!(s.load_secret("other").await.unwrap().is_none());
+    let e = s.save_secret("", &newer).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("name"));
+    let e = s
+        .save_secret("big", &SecretString::from("x".repeat(9000)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("value"));
 }
 
 pub async fn leases(ctx: &Ctx) {

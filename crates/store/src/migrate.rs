@@ -18,12 +18,20 @@ pub(crate) struct Migration {
     pub postgres: &'static str,
 }
 
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sqlite: include_str!("../migrations/sqlite/001_initial.sql"),
-    postgres: include_str!("../migrations/postgres/001_initial.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sqlite: include_str!("../migrations/sqlite/001_initial.sql"),
+        postgres: include_str!("../migrations/postgres/001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "secrets",
+        sqlite: include_str!("../migrations/sqlite/002_secrets.sql"),
+        postgres: include_str!("../migrations/postgres/002_secrets.sql"),
+    },
+];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS tts_store_migrations (
     version    BIGINT NOT NULL PRIMARY KEY,

@@ -1278,6 +1278,51 @@ impl Store for SqlStore {
 
     // ---- leases ---------------------------------------------------------------------------------
 
+    async fn save_secret(&self, name: &str, value: &SecretString) -> Result<()> {
+        check_id("name", name)?;
+        if value.expose_secret().len() > MAX_SECRET {
+            return Err(Error::invalid_argument(
+                "value",
+                format_args!("is longer than {MAX_SECRET} bytes"),
+            ));
+        }
+        let sealed = self
+            .ring
+            .seal_str(value.expose_secret(), &format!("secret:{name}"));
+        self.db
+            .execute(
+                Query::new(
+                    "store a secret",
+                    "INSERT INTO secrets (name, sealed, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at",
+                )
+                .bind(name)
+                .bind(sealed.as_str())
+                .bind(now_seconds()),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    async fn load_secret(&self, name: &str) -> Result<Option<SecretString>> {
+        check_id("name", name)?;
+        let rows = self
+            .db
+            .fetch_all(Query::new("read a secret", "SELECT sealed FROM secrets WHERE name = $1").bind(name))
+            .await?;
+        first(rows, |row| {
+            let sealed = RowReader::new(row, "secrets").text("sealed")?;
+            let opened = self
+                .ring
+                .open_str(&sealed, &format!("secret:{name}"))
+                .map_err(|e| {
+                    Error::new(e.code(), format!("secrets.sealed of {name}: {}", e.message()))
+                        .with_field("secrets.sealed")
+                })?;
+            Ok(SecretString::from(opened.as_str().to_owned()))
+        })
+    }
+
     async fn acquire_lease(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool> {
         check_id("name", name)?;
         check_id("owner", owner)?;

@@ -134,6 +134,14 @@ pub trait Store: Send + Sync {
     /// one `StateInvalid`.
     async fn consume_oauth_state(&self, state: &str, now: UnixSeconds) -> Result<()>;
 
+    // ---- secrets of the integration ---------------------------------------------------------------
+
+    /// Stores a named secret sealed (bound to its name), replacing the previous value; e.g. the
+    /// PlentyONE back-office session, so a restart reuses it instead of logging in again.
+    async fn save_secret(&self, name: &str, value: &SecretString) -> Result<()>;
+    /// The named secret, opened, or `None`.
+    async fn load_secret(&self, name: &str) -> Result<Option<SecretString>>;
+
     // ---- leases ---------------------------------------------------------------------------------
 
     /// Takes the named lease for `owner` if it is free, expired or already `owner`'s. True if taken.

@@ -14,5 +14,6 @@ pub mod aftersales;
 pub mod fulfillment;
 pub mod inbox;
 pub mod orders;
+pub mod plenty_session;
 pub mod products;
 pub mod stock;

@@ -95,6 +95,13 @@ impl OrderImporter {
         }
     }
 
+    /// How long one worker may hold an order before another may take it over (default 2 min; a
+    /// worker that dies holding it delays that order by at most this long).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
     fn config(&self, shop_id: &str) -> Result<Arc<OrderMappingConfig>> {
         let configs = self.configs.read().unwrap_or_else(|p| p.into_inner());
         configs.get(shop_id).cloned().ok_or_else(|| {
@@ -369,6 +376,8 @@ pub struct ReconcileReport {
     /// Orders that failed (they are retried by the next pass; the cursor only moves past a window
     /// once all its orders are done).
     pub failed: usize,
+    /// The first few failures, `order <id>: <error>`, for the run summary.
+    pub errors: Vec<String>,
 }
 
 /// The cursor kind of the order reconciliation.
@@ -415,6 +424,7 @@ impl OrderImporter {
             let mut failed_in_window = 0;
             while let Some(order) = orders.try_next().await? {
                 report.seen += 1;
+                let order_id = order.id.clone();
                 match self.sync_fetched_order(shop_id, order).await {
                     Ok(ImportOutcome::Created { .. }) => report.created += 1,
                     Ok(ImportOutcome::StatusUpdated { .. }) => report.updated += 1,
@@ -423,6 +433,9 @@ impl OrderImporter {
                     Ok(ImportOutcome::Rejected { .. }) => report.rejected += 1,
                     Err(e) => {
                         tracing::warn!(shop = %shop_id, code = %e.code(), error = %e, "order reconciliation failed for one order");
+                        if report.errors.len() < 10 {
+                            report.errors.push(format!("order {order_id}: {e}"));
+                        }
                         failed_in_window += 1;
                     }
                 }

@@ -58,6 +58,7 @@ conformance_tests!(
     sync_state,
     oauth_state,
     leases,
+    secrets,
     input_validation,
     migrations_twice,
 );
@@ -70,7 +71,7 @@ async fn fresh_concurrent_migrations(db: TestDb) {
         tts_store::open(&url, crate::common::ring())
     );
     let (a, b) = (a.unwrap(), b.unwrap());
-    let expected: Vec<i64> = vec![1];
+    let expected: Vec<i64> = vec![1, 2];
     assert_eq!(a.schema_versions().await.unwrap(), expected);
     assert_eq!(b.schema_versions().await.unwrap(), expected);
     a.close().await;
