@@ -717,9 +717,19 @@ impl ProductExporter {
         };
         if needs_images {
             for upload in &draft.images_to_upload {
-                let uri = self
-                    .upload_image(&shop, &upload.url, upload.use_case, pass)
-                    .await?;
+                let uri = match self.upload_image(&shop, &upload.url, upload.use_case, pass).await {
+                    Ok(uri) => uri,
+                    // An image PlentyONE does not serve or TikTok does not take: the item waits for
+                    // a change of its content (no new attempt for the same content).
+                    Err(e) if is_refusal(&e) => {
+                        self.store
+                            .set_cursor(shop_id, &content_key, &format!("{REFUSED}{fp}"))
+                            .await?;
+                        let reason = format!("image {} ({}): {e}", upload.image_id, upload.use_case);
+                        return self.reject(config, &variations, &mappings, reason).await;
+                    }
+                    Err(e) => return Err(e),
+                };
                 match upload.use_case {
                     "ATTRIBUTE_IMAGE" => ctx.attribute_image_uris.insert(upload.image_id, uri),
                     _ => ctx.image_uris.insert(upload.image_id, uri),
