@@ -68,6 +68,8 @@ pub const PRODUCTS_CURSOR: &str = "products.related_updated_at";
 pub const CREATES_CURSOR: &str = "products.creates_per_day";
 /// The sync run kind of the product export.
 pub const RUN_KIND: &str = "products";
+/// Prefix of the error of a mapping whose variation is no longer sent.
+const NOT_EXPORTED: &str = "variation not exported";
 /// Prefix of a content cursor whose create TikTok refused.
 const REFUSED: &str = "refused;";
 /// Images remembered per pass at most (uploads are per item; this only bounds memory).
@@ -467,7 +469,12 @@ impl ProductExporter {
                 let Some(last) = page.last() else { break };
                 after = Some(last.plenty_variation_id);
                 for m in &page {
-                    if !backlog.iter().any(|(item, _)| *item == m.plenty_item_id) {
+                    // Errors a new export cannot fix are left alone: a variation no longer sent,
+                    // a stock push TikTok refused (see `crate::stock`).
+                    let unfixable = m.sync_error.as_deref().is_some_and(|e| {
+                        e.starts_with(NOT_EXPORTED) || e.starts_with(crate::stock::STOCK_REFUSED)
+                    });
+                    if !unfixable && !backlog.iter().any(|(item, _)| *item == m.plenty_item_id) {
                         backlog.push((m.plenty_item_id, m.tiktok_product_id.is_some()));
                         if backlog.len() >= self.settings.backlog_per_pass {
                             break 'pages;
@@ -894,8 +901,9 @@ impl ProductExporter {
             {
                 let mut m = m.clone();
                 m.sync_status = SyncStatus::Error;
-                m.sync_error =
-                    Some("variation not exported (inactive or a parent without attributes)".into());
+                m.sync_error = Some(format!(
+                    "{NOT_EXPORTED} (inactive or a parent without attributes)"
+                ));
                 self.store.upsert_product_mapping(&m).await?;
             }
         }

@@ -756,6 +756,47 @@ async fn exports_the_catalogue_once_rejects_invalid_items_and_stores_audit_resul
         );
     }
 
+    // Deactivated in PlentyONE: the SKU leaves the product, its mapping says why.
+    {
+        let mut store = w.plenty.store.lock().unwrap();
+        let v = store.catalog.variations.get_mut(&new_variation).unwrap();
+        v.is_active = false;
+        v.updated_at = now();
+    }
+    let sixth = exporter.export(&w.shop_id, now() + 3).await.unwrap();
+    assert_eq!(sixth.updated, 1, "{sixth:?}");
+    let removed = w
+        .store
+        .get_product_mapping(&w.shop_id, new_variation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(removed.sync_status, SyncStatus::Error);
+    assert!(
+        removed
+            .sync_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("not exported"),
+        "{removed:?}"
+    );
+    let detail = w
+        .client
+        .shop(&w.shop_id)
+        .unwrap()
+        .call_id(
+            "products.get",
+            CallInput::default().path("product_id", p106.tiktok_product_id.clone().unwrap()),
+        )
+        .await
+        .unwrap()
+        .value()
+        .unwrap();
+    assert_eq!(detail["skus"].as_array().unwrap().len(), items[&106].len());
+    // A later pass neither retries nor edits it again.
+    let seventh = exporter.export(&w.shop_id, now() + 4).await.unwrap();
+    assert_eq!((seventh.updated, seventh.created), (0, 0), "{seventh:?}");
+
     stop.send(true).unwrap();
     inbox.await.unwrap();
 }
