@@ -1234,3 +1234,25 @@ async fn a_larger_catalogue_streams_page_by_page_and_creates_each_valid_item_onc
     assert_eq!(second.created, 0, "{second:?}");
     assert_eq!(w.products_on_tiktok(json!({"status": "ALL"})).await.len(), valid);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_exporters_at_once_create_each_product_once() {
+    let w = world(false).await;
+    let (a, b) = (w.exporter(100), w.exporter(100));
+    let t = now();
+    let (ra, rb) = tokio::join!(a.export(&w.shop_id, t), b.export(&w.shop_id, t));
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(ra.created + rb.created, 11, "{ra:?}\n{rb:?}");
+    assert_eq!(w.products_on_tiktok(json!({"status": "ALL"})).await.len(), 11);
+    assert_eq!(w.tiktok_counter(CREATE).await, 11);
+    // Whatever one of them found busy, the next pass settles without creating anything.
+    let again = a.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(again.created, 0, "{again:?}");
+    let synced = w
+        .mappings()
+        .await
+        .into_iter()
+        .filter(|m| m.sync_status == SyncStatus::Synced)
+        .count();
+    assert_eq!(synced, 59);
+}
