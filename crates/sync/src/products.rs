@@ -11,23 +11,33 @@
 //!   each new item id met is exported once per pass with all its variations (one read per item — the
 //!   change stream does not guarantee an item's variations arrive together). Nothing but the set of
 //!   item ids done in the pass is kept in memory;
-//! - per item, under a lease per (shop, item): the item's variations are mapped
-//!   ([`tts_mapping::product::map_and_validate`]) with the category's attributes from TikTok; any
-//!   blocking problem puts every mapping of the item in `error` with the problems as text, and
-//!   nothing is sent. Images are downloaded from PlentyONE and uploaded to TikTok (cached per image
-//!   URL and use case for the pass). An item without a TikTok product is **created** with the
-//!   mapper's deterministic idempotency key (a retried create returns the first product); before a
-//!   create that follows an interrupted attempt, TikTok is searched by seller SKU and a product found
-//!   there is adopted instead. An item with a product is **partially edited** with the top-level
-//!   properties whose fingerprint changed (full edit when no fingerprint is known); stock and prices
-//!   are left to [`crate::stock`];
+//! - per item, under a lease per (shop, item): the item's variations are mapped and validated
+//!   ([`tts_mapping::product::map_and_validate`], with the category's attributes from TikTok) with
+//!   stand-in image uris naming the PlentyONE images; any blocking problem puts every mapping of the
+//!   item in `error` with the problems as text, and nothing is sent (not even an image). The content
+//!   fingerprint and the create's idempotency key are taken from that body, so they do not change
+//!   when an image is uploaded again (TikTok gives every upload a new uri). Images are then
+//!   downloaded from PlentyONE and uploaded to TikTok (cached per image URL and use case for the
+//!   pass). An item without a TikTok product is **created**; its mappings are `pending` while the
+//!   create is in flight, and the next attempt after an interrupted one searches TikTok by seller
+//!   SKU and adopts what it finds. An item with a product is **partially edited** with the
+//!   top-level properties whose fingerprint changed (full edit when none is known or the last edit
+//!   was refused); unchanged content costs no TikTok call. Stock and prices are left to
+//!   [`crate::stock`]. Content TikTok refused (create, edit or image) is not sent again until it
+//!   changes; an answer that could not be read is not a refusal (the item stays pending);
 //! - the daily listing quota (new shops: 100 creates a day) is counted in the store (a cursor per
 //!   shop, reserved before each create, so a crash over-counts rather than under-counts). When it is
 //!   used up, the items that need a create are left `pending` with the reason and no TikTok call is
 //!   made for them until the next day; the report says `quota_reached`.
 //!
+//! - audit results: [`ProductEvents`] (webhooks 5 and 37) reads the product with `products.get` and
+//!   stores its status, and the audit reasons when it FAILED, on every mapping of the product.
+//!
 //! The store has no field for "content last sent" on product mappings, so the per-property
-//! fingerprints are kept as a sync cursor per item (`product.content:<item id>`, ~250 bytes).
+//! fingerprints are kept as a sync cursor per item (`product.content:<item id>`, ~250 bytes; prefixed
+//! `refused;` when TikTok refused that content), and today's create count as the cursor
+//! [`CREATES_CURSOR`]. The quota count is exact with one exporter per shop at a time (the
+//! scheduler's lock); concurrent exporters of one shop could lose an increment.
 
 // `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
 #![allow(clippy::result_large_err)]
