@@ -41,6 +41,36 @@ pub enum ImportOutcome {
     Rejected { reason: String },
 }
 
+/// What following a TikTok status means for the PlentyONE order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlentyStep {
+    Keep,
+    SetStatus(Decimal),
+    Cancel,
+}
+
+/// The PlentyONE change for TikTok `status` when the PlentyONE order is at `current`. Forward only:
+/// a target at or below the current status (same main status, or the merchant is further along) is
+/// kept; a cancelled or returned order (8 and up) is never moved by TikTok's later statuses; a TikTok
+/// cancellation cancels whatever is below 8. Pure.
+pub fn plenty_step(
+    status: &OrderStatus,
+    current: Decimal,
+    config: &tts_mapping::status::StatusConfig,
+) -> PlentyStep {
+    let eight = Decimal::from(8);
+    if current >= eight {
+        return PlentyStep::Keep;
+    }
+    if *status == OrderStatus::Cancelled {
+        return PlentyStep::Cancel;
+    }
+    match plenty_status(status, config) {
+        Some(target) if target.floor() > current.floor() => PlentyStep::SetStatus(target),
+        _ => PlentyStep::Keep,
+    }
+}
+
 /// What the triggering event said about the order.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Seen<'a> {
@@ -223,15 +253,24 @@ impl OrderImporter {
             self.store.update_order_mapping(&m).await?;
             return Ok(ImportOutcome::Unchanged);
         }
-        if order.status == OrderStatus::Cancelled {
-            self.plenty.cancel_order(plenty_order_id).await?;
-        } else if let Some(target) = plenty_status(&order.status, &config.status) {
-            self.plenty.update_order_status(plenty_order_id, target).await?;
+        // PlentyONE's status is the merchant's workflow: it only ever moves forward from here, and a
+        // sub-status the merchant set (7.1) is kept when TikTok reaches its main status (7).
+        let current = self.plenty.order(plenty_order_id).await?.status_id;
+        match plenty_step(&order.status, current, &config.status) {
+            PlentyStep::Cancel => {
+                self.plenty.cancel_order(plenty_order_id).await?;
+            }
+            PlentyStep::SetStatus(target) => {
+                self.plenty.update_order_status(plenty_order_id, target).await?;
+            }
+            PlentyStep::Keep => {}
         }
         m.tiktok_status = Some(status.clone());
         m.tiktok_update_time = Some(order.update_time);
-        m.sync_status = SyncStatus::Synced;
-        m.sync_error = None;
+        // Other engines keep their errors on the mapping (tracking, returns): not ours to clear.
+        if m.sync_error.is_none() {
+            m.sync_status = SyncStatus::Synced;
+        }
         m.last_synced_at = Some(now_seconds());
         self.store.update_order_mapping(&m).await?;
         Ok(ImportOutcome::StatusUpdated {
@@ -479,6 +518,40 @@ impl crate::inbox::EventHandler for OrderEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plenty_status_only_moves_forward() {
+        let c = tts_mapping::status::StatusConfig::default();
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(
+            plenty_step(&OrderStatus::InTransit, d("5"), &c),
+            PlentyStep::SetStatus(d("7"))
+        );
+        assert_eq!(
+            plenty_step(&OrderStatus::InTransit, d("7.1"), &c),
+            PlentyStep::Keep,
+            "the merchant's sub-status stays"
+        );
+        assert_eq!(
+            plenty_step(&OrderStatus::Delivered, d("8"), &c),
+            PlentyStep::Keep,
+            "a cancelled order stays cancelled"
+        );
+        assert_eq!(
+            plenty_step(&OrderStatus::AwaitingShipment, d("6"), &c),
+            PlentyStep::Keep,
+            "never backwards"
+        );
+        assert_eq!(
+            plenty_step(&OrderStatus::Cancelled, d("5"), &c),
+            PlentyStep::Cancel
+        );
+        assert_eq!(
+            plenty_step(&OrderStatus::Cancelled, d("9"), &c),
+            PlentyStep::Keep,
+            "a return stays a return"
+        );
+    }
 
     #[test]
     fn staleness_is_decided_by_time_then_status() {

@@ -100,7 +100,7 @@ impl Client {
         self.call(&Request::new("POST /rest/orders").json(order)?).await
     }
 
-    /// The order carrying `external_order_id` in property 7, if any (the first when several match).
+    /// The sales order carrying `external_order_id` in property 7, if any (the first when several match).
     pub async fn find_order_by_external_id(&self, external_order_id: &str) -> Result<Option<Order>> {
         if external_order_id.trim().is_empty() {
             return Err(Error::invalid_argument("externalOrderId", "must not be empty"));
@@ -113,6 +113,11 @@ impl Client {
         let mut orders = Box::pin(self.orders(&query)?);
         while let Some(order) = orders.next().await {
             let order = order?;
+            // Return orders (type 3) and other children carry their parent's properties, property 7
+            // included: only the sales order itself (type 1; 0 = not listed) is the match.
+            if order.type_id != 1 && order.type_id != 0 {
+                continue;
+            }
             // A different property 7 means the filter was ignored: never link the wrong order. An order
             // listed without its properties is the server's own match.
             match order.external_order_id() {
