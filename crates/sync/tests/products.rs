@@ -1256,3 +1256,60 @@ async fn two_exporters_at_once_create_each_product_once() {
         .count();
     assert_eq!(synced, 59);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_tiktok_warehouse_gets_its_own_plenty_warehouses_and_every_update_lists_all() {
+    let mut w = world(false).await;
+    let warehouses = w
+        .client
+        .shop(&w.shop_id)
+        .unwrap()
+        .call_id("logistics.warehouses", CallInput::default())
+        .await
+        .unwrap()
+        .value()
+        .unwrap();
+    let ids: Vec<String> = warehouses["warehouses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 2);
+    w.config.inventory.warehouses = WarehouseMapping::new([(1, ids[0].clone()), (2, ids[1].clone())]);
+    w.config.inventory.buffer = StockBuffer::none();
+    let items = catalogue(&w);
+    // Stock in both warehouses for item 110's variations, so it can be created.
+    for vid in &items[&110] {
+        w.set_stock(*vid, 1, 20).await;
+        w.set_stock(*vid, 2, 10).await;
+    }
+    let exporter = w.exporter(100);
+    exporter.export(&w.shop_id, now()).await.unwrap();
+    let vid = items[&110][0];
+    let m = w
+        .store
+        .get_product_mapping(&w.shop_id, vid)
+        .await
+        .unwrap()
+        .unwrap();
+    let (product, sku) = (m.tiktok_product_id.unwrap(), m.tiktok_sku_id.unwrap());
+    let reserved_1 = vid % 3;
+    let on_tiktok = w.tiktok_inventory(&product).await;
+    assert_eq!(on_tiktok[&sku][&ids[0]], 20 - reserved_1);
+    assert_eq!(on_tiktok[&sku][&ids[1]], 10);
+
+    // Only warehouse 2 changes; the update still lists both (TikTok drops what is left out).
+    let pusher = w.pusher();
+    pusher.push(&w.shop_id, StockMode::Changed, now()).await.unwrap();
+    w.set_stock(vid, 2, 3).await;
+    let report = pusher
+        .push(&w.shop_id, StockMode::Changed, now() + 1)
+        .await
+        .unwrap();
+    assert_eq!(report.stock_updates, 1, "{report:?}");
+    let on_tiktok = w.tiktok_inventory(&product).await;
+    assert_eq!(on_tiktok[&sku].len(), 2, "{on_tiktok:?}");
+    assert_eq!(on_tiktok[&sku][&ids[0]], 20 - reserved_1);
+    assert_eq!(on_tiktok[&sku][&ids[1]], 3);
+}
