@@ -74,6 +74,8 @@ use crate::stock::{PushedValues, Reservations, reserved_per_warehouse};
 
 /// The cursor kind of the product export (Unix seconds: the end of the last clean window).
 pub const PRODUCTS_CURSOR: &str = "products.related_updated_at";
+/// The cursor kind of the backlog's position (`<status>:<variation id>`, or `start`).
+pub const BACKLOG_CURSOR: &str = "products.backlog";
 /// The cursor kind counting today's creates (`<day number>:<count>`).
 pub const CREATES_CURSOR: &str = "products.creates_per_day";
 /// The sync run kind of the product export.
@@ -462,37 +464,7 @@ impl ProductExporter {
         let config = self.config(shop_id)?;
         let mut pass = Pass::default();
 
-        // Backlog: pending (quota) and error (rejected) mappings, by item.
-        let mut backlog: Vec<(i64, bool)> = Vec::new();
-        for status in [SyncStatus::Pending, SyncStatus::Error] {
-            let mut after = None;
-            'pages: loop {
-                let page = self
-                    .store
-                    .list_product_mappings(&ProductMappingQuery {
-                        shop_id: shop_id.to_string(),
-                        status: Some(status),
-                        after_variation_id: after,
-                        limit: 500,
-                    })
-                    .await?;
-                let Some(last) = page.last() else { break };
-                after = Some(last.plenty_variation_id);
-                for m in &page {
-                    // Errors a new export cannot fix are left alone: a variation no longer sent,
-                    // a stock push TikTok refused (see `crate::stock`).
-                    let unfixable = m.sync_error.as_deref().is_some_and(|e| {
-                        e.starts_with(NOT_EXPORTED) || e.starts_with(crate::stock::STOCK_REFUSED)
-                    });
-                    if !unfixable && !backlog.iter().any(|(item, _)| *item == m.plenty_item_id) {
-                        backlog.push((m.plenty_item_id, m.tiktok_product_id.is_some()));
-                        if backlog.len() >= self.settings.backlog_per_pass {
-                            break 'pages;
-                        }
-                    }
-                }
-            }
-        }
+        let backlog = self.collect_backlog(shop_id).await?;
         for (item_id, has_product) in backlog {
             if pass.done.contains(&item_id) {
                 continue;
@@ -548,6 +520,69 @@ impl ProductExporter {
             pass.report.cursor_advanced = true;
         }
         Ok(pass.report)
+    }
+
+    /// Items to try again: pending (quota, interrupted creates) and error (rejected) mappings, at
+    /// most [`ExportSettings::backlog_per_pass`] items, continuing where the previous pass stopped
+    /// (cursor [`BACKLOG_CURSOR`]: `<status>:<last variation id>`) so a long backlog is worked
+    /// through in turn, then from the start again.
+    async fn collect_backlog(&self, shop_id: &str) -> Result<Vec<(i64, bool)>> {
+        const STATUSES: [SyncStatus; 2] = [SyncStatus::Pending, SyncStatus::Error];
+        let saved = self.store.get_cursor(shop_id, BACKLOG_CURSOR).await?;
+        let (first, mut after) = saved
+            .as_ref()
+            .and_then(|c| c.position.split_once(':'))
+            .and_then(|(s, id)| {
+                Some((
+                    STATUSES.iter().position(|x| x.as_str() == s)?,
+                    id.parse::<i64>().ok()?,
+                ))
+            })
+            .map_or((0, None), |(i, id)| (i, Some(id)));
+        let budget = self.settings.backlog_per_pass;
+        let mut backlog: Vec<(i64, bool)> = Vec::new();
+        let mut seen: HashSet<i64> = HashSet::new();
+        let mut stopped_at: Option<(SyncStatus, i64)> = None;
+        'statuses: for status in STATUSES.iter().skip(first) {
+            loop {
+                let page = self
+                    .store
+                    .list_product_mappings(&ProductMappingQuery {
+                        shop_id: shop_id.to_string(),
+                        status: Some(*status),
+                        after_variation_id: after,
+                        limit: 500,
+                    })
+                    .await?;
+                let Some(last) = page.last().map(|m| m.plenty_variation_id) else {
+                    break;
+                };
+                for m in &page {
+                    // Errors a new export cannot fix are left alone: a variation no longer sent,
+                    // a stock push TikTok refused (see `crate::stock`).
+                    let unfixable = m.sync_error.as_deref().is_some_and(|e| {
+                        e.starts_with(NOT_EXPORTED) || e.starts_with(crate::stock::STOCK_REFUSED)
+                    });
+                    if !unfixable && seen.insert(m.plenty_item_id) {
+                        backlog.push((m.plenty_item_id, m.tiktok_product_id.is_some()));
+                        if backlog.len() >= budget {
+                            stopped_at = Some((*status, m.plenty_variation_id));
+                            break 'statuses;
+                        }
+                    }
+                }
+                after = Some(last);
+            }
+            after = None;
+        }
+        let position = match stopped_at {
+            Some((status, id)) => format!("{}:{id}", status.as_str()),
+            None => "start".to_string(),
+        };
+        if saved.as_ref().map(|c| c.position.as_str()) != Some(position.as_str()) {
+            self.store.set_cursor(shop_id, BACKLOG_CURSOR, &position).await?;
+        }
+        Ok(backlog)
     }
 
     fn log_outcome(&self, shop_id: &str, item_id: i64, outcome: &Result<ItemOutcome>) {
