@@ -5,7 +5,8 @@
 //! How a pass works ([`ProductExporter::export`]):
 //! - the **backlog** first: items whose mappings are `pending` (waiting for the daily listing quota)
 //!   or `error` (rejected by the pre-flight validation, e.g. no stock yet) are tried again, at most
-//!   [`ExportSettings::backlog_per_pass`] of them;
+//!   [`ExportSettings::backlog_per_pass`] of them, each pass continuing where the last one stopped;
+//!   items that need a create while today's quota is used up cost no call at all;
 //! - then the **window**: PlentyONE variations changed since the cursor (`relatedUpdatedBetween`, so
 //!   price, stock and text changes count; first run: the whole catalogue) are streamed page by page;
 //!   each new item id met is exported once per pass with all its variations (one read per item — the
