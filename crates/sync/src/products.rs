@@ -222,7 +222,7 @@ impl ExportReport {
 
 /// Per-pass state: images uploaded (URL + use case → TikTok uri), category attributes, items done.
 #[derive(Default)]
-pub struct Pass {
+struct Pass {
     images: HashMap<(String, &'static str), String>,
     attributes: HashMap<String, Option<CategoryAttributes>>,
     done: HashSet<i64>,
