@@ -80,7 +80,7 @@ pub fn sign_request(env: Env, input: SignRequestInput) -> napi::Result<String> {
             "must be the request path starting with `/`, without host or query",
         ));
     }
-    Ok(with_sign_input(input, |secret, s| sign(secret, s)))
+    Ok(with_sign_input(input, sign))
 }
 
 /// The string that is wrapped in the secret and MACed, for debugging a signature mismatch. It holds no

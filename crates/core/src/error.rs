@@ -83,10 +83,15 @@ impl AsRef<str> for ErrorCode {
     }
 }
 
-/// The product's error. Cheap to clone (the source is shared), so one failure can be handed to many
-/// waiters (e.g. every caller of a single-flight token refresh).
+/// The product's error. Cheap to move (one pointer: the details are boxed, so `Result`s stay small)
+/// and to clone (the source is shared), so one failure can be handed to many waiters (e.g. every
+/// caller of a single-flight token refresh). The details are read through `Deref`.
 #[derive(Clone)]
-pub struct Error {
+pub struct Error(Box<ErrorDetail>);
+
+/// What an [`Error`] carries.
+#[derive(Clone)]
+pub struct ErrorDetail {
     code: ErrorCode,
     message: String,
     /// TikTok's business `code` from the response envelope, when the error came from TikTok.
@@ -102,9 +107,23 @@ pub struct Error {
     source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
+impl std::ops::Deref for Error {
+    type Target = ErrorDetail;
+
+    fn deref(&self) -> &ErrorDetail {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorDetail {
+        &mut self.0
+    }
+}
+
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(ErrorDetail {
             code,
             message: message.into(),
             tiktok_code: None,
@@ -113,7 +132,7 @@ impl Error {
             retry_after: None,
             field: None,
             source: None,
-        }
+        }))
     }
 
     /// `field` is wrong: `message` says what a valid value looks like.
@@ -236,6 +255,11 @@ mod tests {
             assert!(!code.summary().is_empty());
         }
         assert_eq!(ErrorCode::from_str_code("TTS_NOPE"), None);
+    }
+
+    #[test]
+    fn results_stay_small() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
     }
 
     #[test]

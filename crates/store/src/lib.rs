@@ -8,9 +8,6 @@
 //!
 //! See `README.md` for the schema, coordination semantics and benchmark figures.
 
-// `tts_core::Error` is the product's one error type, large by design (request ids, hints).
-#![allow(clippy::result_large_err)]
-
 mod backend;
 pub mod conformance;
 mod db;

@@ -479,7 +479,7 @@ pub struct AftersalesEngine {
     store: Arc<dyn Store>,
     tiktok: TikTokClient,
     plenty: PlentyClient,
-    configs: std::sync::RwLock<HashMap<String, Arc<AftersalesConfig>>>,
+    configs: crate::settings::ShopSettings<AftersalesConfig>,
     owner: String,
     lease: Duration,
 }
@@ -496,26 +496,18 @@ impl AftersalesEngine {
             store,
             tiktok,
             plenty,
-            configs: std::sync::RwLock::new(configs.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()),
+            configs: crate::settings::ShopSettings::new("after-sales", configs),
             owner: owner.into(),
             lease: Duration::from_secs(300),
         }
     }
 
     pub fn set_shop(&self, config: AftersalesConfig) {
-        let mut configs = self.configs.write().unwrap_or_else(|p| p.into_inner());
-        configs.insert(config.shop_id.clone(), Arc::new(config));
+        self.configs.set(config.shop_id.clone(), config);
     }
 
     fn config(&self, shop_id: &str) -> Result<Arc<AftersalesConfig>> {
-        let configs = self.configs.read().unwrap_or_else(|p| p.into_inner());
-        configs.get(shop_id).cloned().ok_or_else(|| {
-            Error::new(
-                ErrorCode::NotFound,
-                format!("no after-sales settings for shop {shop_id}"),
-            )
-            .with_field("shopId")
-        })
+        self.configs.get(shop_id)
     }
 
     async fn lease(&self, shop_id: &str, order_id: &str) -> Result<OrderLease<'_>> {

@@ -497,7 +497,7 @@ pub struct TrackingEngine {
     store: Arc<dyn Store>,
     tiktok: TikTokClient,
     plenty: PlentyClient,
-    configs: std::sync::RwLock<HashMap<String, Arc<TrackingConfig>>>,
+    configs: crate::settings::ShopSettings<TrackingConfig>,
     owner: String,
     lease: Duration,
 }
@@ -514,7 +514,7 @@ impl TrackingEngine {
             store,
             tiktok,
             plenty,
-            configs: std::sync::RwLock::new(configs.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()),
+            configs: crate::settings::ShopSettings::new("tracking", configs),
             owner: owner.into(),
             // Longer than the clients' timeouts plus pacing waits: a send never outlives the lease.
             lease: Duration::from_secs(300),
@@ -523,19 +523,11 @@ impl TrackingEngine {
 
     /// Adds or replaces a shop's settings.
     pub fn set_shop(&self, config: TrackingConfig) {
-        let mut configs = self.configs.write().unwrap_or_else(|p| p.into_inner());
-        configs.insert(config.shop_id.clone(), Arc::new(config));
+        self.configs.set(config.shop_id.clone(), config);
     }
 
     fn config(&self, shop_id: &str) -> Result<Arc<TrackingConfig>> {
-        let configs = self.configs.read().unwrap_or_else(|p| p.into_inner());
-        configs.get(shop_id).cloned().ok_or_else(|| {
-            Error::new(
-                ErrorCode::NotFound,
-                format!("no tracking settings for shop {shop_id}"),
-            )
-            .with_field("shopId")
-        })
+        self.configs.get(shop_id)
     }
 
     /// One pass: PlentyONE orders of the shop's referrer in 7.x updated since the cursor (minus

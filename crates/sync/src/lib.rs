@@ -16,4 +16,5 @@ pub mod inbox;
 pub mod orders;
 pub mod plenty_session;
 pub mod products;
+pub mod settings;
 pub mod stock;

@@ -101,7 +101,7 @@ pub struct OrderImporter {
     tiktok: TikTokClient,
     plenty: PlentyClient,
     /// Per shop: how its orders map (shop id, plenty id, referrer, statuses, payment method...).
-    configs: std::sync::RwLock<HashMap<String, Arc<OrderMappingConfig>>>,
+    configs: crate::settings::ShopSettings<OrderMappingConfig>,
     /// Names this worker's leases.
     owner: String,
     lease: Duration,
@@ -119,7 +119,7 @@ impl OrderImporter {
             store,
             tiktok,
             plenty,
-            configs: std::sync::RwLock::new(configs.into_iter().map(|(k, v)| (k, Arc::new(v))).collect()),
+            configs: crate::settings::ShopSettings::new("order import", configs),
             owner: owner.into(),
             lease: Duration::from_secs(120),
         }
@@ -133,33 +133,17 @@ impl OrderImporter {
     }
 
     fn config(&self, shop_id: &str) -> Result<Arc<OrderMappingConfig>> {
-        let configs = self.configs.read().unwrap_or_else(|p| p.into_inner());
-        configs.get(shop_id).cloned().ok_or_else(|| {
-            Error::new(
-                ErrorCode::NotFound,
-                format!("no order import settings for shop {shop_id}"),
-            )
-            .with_field("shopId")
-        })
+        self.configs.get(shop_id)
     }
 
     /// Adds or replaces a shop's settings (e.g. when a shop is connected while running).
     pub fn set_shop(&self, config: OrderMappingConfig) {
-        let mut configs = self.configs.write().unwrap_or_else(|p| p.into_inner());
-        configs.insert(config.shop_id.clone(), Arc::new(config));
+        self.configs.set(config.shop_id.clone(), config);
     }
 
     /// The shops with settings.
     pub fn shops(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .configs
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .cloned()
-            .collect();
-        ids.sort();
-        ids
+        self.configs.shops()
     }
 
     /// Brings one order up to date. `event` is what the triggering event said: its `update_time`
@@ -211,10 +195,10 @@ impl OrderImporter {
     ) -> Result<ImportOutcome> {
         let config = self.config(shop_id)?;
         let mapping = self.store.get_order_mapping(shop_id, order_id).await?;
-        if let Some(m) = mapping.as_ref().filter(|m| m.plenty_order_id.is_some()) {
-            if is_stale(&event, m.tiktok_update_time, m.tiktok_status.as_deref()) {
-                return Ok(ImportOutcome::Unchanged);
-            }
+        if let Some(m) = mapping.as_ref().filter(|m| m.plenty_order_id.is_some())
+            && is_stale(&event, m.tiktok_update_time, m.tiktok_status.as_deref())
+        {
+            return Ok(ImportOutcome::Unchanged);
         }
         let order = match fetched {
             Some(order) => order,
@@ -373,23 +357,23 @@ impl OrderImporter {
             .plenty
             .create_order(&mapped.linked_order(contact_id, address_id, address_id))
             .await?;
-        if let Some(payment) = &mapped.payment {
-            if let Some(mop_id) = payment.mop_id {
-                let created = self
-                    .plenty
-                    .create_payment(&PaymentCreate {
-                        amount: payment.amount,
-                        currency: payment.currency.clone(),
-                        exchange_ratio: Decimal::ONE,
-                        mop_id,
-                        status: payment_status::APPROVED,
-                        transaction_type: 1,
-                        kind: "credit".into(),
-                        properties: Vec::new(),
-                    })
-                    .await?;
-                self.plenty.link_payment_to_order(created.id, order.id).await?;
-            }
+        if let Some(payment) = &mapped.payment
+            && let Some(mop_id) = payment.mop_id
+        {
+            let created = self
+                .plenty
+                .create_payment(&PaymentCreate {
+                    amount: payment.amount,
+                    currency: payment.currency.clone(),
+                    exchange_ratio: Decimal::ONE,
+                    mop_id,
+                    status: payment_status::APPROVED,
+                    transaction_type: 1,
+                    kind: "credit".into(),
+                    properties: Vec::new(),
+                })
+                .await?;
+            self.plenty.link_payment_to_order(created.id, order.id).await?;
         }
         Ok(order.id)
     }

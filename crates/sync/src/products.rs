@@ -41,7 +41,6 @@
 //! scheduler's lock); concurrent exporters of one shop could lose an increment.
 
 // `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
-#![allow(clippy::result_large_err)]
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -355,7 +354,7 @@ pub struct ProductExporter {
     store: Arc<dyn Store>,
     tiktok: TikTokClient,
     plenty: PlentyClient,
-    configs: std::sync::RwLock<HashMap<String, Arc<ShopExport>>>,
+    configs: crate::settings::ShopSettings<ShopExport>,
     reservations: Arc<dyn Reservations>,
     pushed: Arc<PushedValues>,
     http: reqwest::Client,
@@ -389,11 +388,9 @@ impl ProductExporter {
             store,
             tiktok,
             plenty,
-            configs: std::sync::RwLock::new(
-                shops
-                    .into_iter()
-                    .map(|s| (s.mapping.shop_id.clone(), Arc::new(s)))
-                    .collect(),
+            configs: crate::settings::ShopSettings::new(
+                "product export",
+                shops.into_iter().map(|s| (s.mapping.shop_id.clone(), s)),
             ),
             reservations,
             pushed,
@@ -405,19 +402,11 @@ impl ProductExporter {
 
     /// Adds or replaces a shop's settings.
     pub fn set_shop(&self, shop: ShopExport) {
-        let mut configs = self.configs.write().unwrap_or_else(|p| p.into_inner());
-        configs.insert(shop.mapping.shop_id.clone(), Arc::new(shop));
+        self.configs.set(shop.mapping.shop_id.clone(), shop);
     }
 
     fn config(&self, shop_id: &str) -> Result<Arc<ShopExport>> {
-        let configs = self.configs.read().unwrap_or_else(|p| p.into_inner());
-        configs.get(shop_id).cloned().ok_or_else(|| {
-            Error::new(
-                ErrorCode::NotFound,
-                format!("no product export settings for shop {shop_id}"),
-            )
-            .with_field("shopId")
-        })
+        self.configs.get(shop_id)
     }
 
     /// One export pass up to the second `now`: the backlog, then every item changed since the cursor.

@@ -24,7 +24,6 @@
 //!   the values last pushed, so they are not durable.
 
 // `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
-#![allow(clippy::result_large_err)]
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -280,7 +279,7 @@ pub struct StockPusher {
     store: Arc<dyn Store>,
     tiktok: TikTokClient,
     plenty: PlentyClient,
-    configs: std::sync::RwLock<HashMap<String, Arc<ProductMappingConfig>>>,
+    configs: crate::settings::ShopSettings<ProductMappingConfig>,
     reservations: Arc<dyn Reservations>,
     pushed: Arc<PushedValues>,
     settings: StockSettings,
@@ -303,11 +302,9 @@ impl StockPusher {
             store,
             tiktok,
             plenty,
-            configs: std::sync::RwLock::new(
-                configs
-                    .into_iter()
-                    .map(|c| (c.shop_id.clone(), Arc::new(c)))
-                    .collect(),
+            configs: crate::settings::ShopSettings::new(
+                "stock",
+                configs.into_iter().map(|c| (c.shop_id.clone(), c)),
             ),
             reservations,
             pushed,
@@ -316,19 +313,11 @@ impl StockPusher {
     }
 
     pub fn set_shop(&self, config: ProductMappingConfig) {
-        let mut configs = self.configs.write().unwrap_or_else(|p| p.into_inner());
-        configs.insert(config.shop_id.clone(), Arc::new(config));
+        self.configs.set(config.shop_id.clone(), config);
     }
 
     fn config(&self, shop_id: &str) -> Result<Arc<ProductMappingConfig>> {
-        let configs = self.configs.read().unwrap_or_else(|p| p.into_inner());
-        configs.get(shop_id).cloned().ok_or_else(|| {
-            Error::new(
-                ErrorCode::NotFound,
-                format!("no stock settings for shop {shop_id}"),
-            )
-            .with_field("shopId")
-        })
+        self.configs.get(shop_id)
     }
 
     /// One pass up to the second `now`. The cursor advances (in [`StockMode::Changed`]) only when

@@ -53,11 +53,11 @@ struct Recorder {
 #[async_trait]
 impl EventHandler for Recorder {
     async fn handle(&self, n: &Notification) -> Result<()> {
-        if let Some((code, left)) = self.fail.lock().unwrap().get_mut(&n.tts_notification_id) {
-            if *left > 0 {
-                *left -= 1;
-                return Err(Error::new(*code, "PlentyONE said no"));
-            }
+        if let Some((code, left)) = self.fail.lock().unwrap().get_mut(&n.tts_notification_id)
+            && *left > 0
+        {
+            *left -= 1;
+            return Err(Error::new(*code, "PlentyONE said no"));
         }
         self.handled
             .lock()

@@ -185,10 +185,10 @@ pub fn build_request(api_base: &str, app: &AppCredentials, parts: RequestParts<'
     }
     query.push(("app_key".into(), QueryValue::One(app.app_key.clone())));
     query.push(("timestamp".into(), QueryValue::One(parts.now.to_string())));
-    if op.shop_cipher == ShopCipher::Takes {
-        if let Some(cipher) = parts.shop_cipher.filter(|c| !c.is_empty()) {
-            query.push(("shop_cipher".into(), QueryValue::One(cipher.to_string())));
-        }
+    if op.shop_cipher == ShopCipher::Takes
+        && let Some(cipher) = parts.shop_cipher.filter(|c| !c.is_empty())
+    {
+        query.push(("shop_cipher".into(), QueryValue::One(cipher.to_string())));
     }
 
     let (content_type, body) = match (op.body, parts.body) {

@@ -5,7 +5,6 @@
 //! plentymarkets paginates are returned as lazy streams.
 
 // `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
-#![allow(clippy::result_large_err)]
 
 pub mod contacts;
 pub mod orders;

@@ -11,7 +11,6 @@
 //! ```
 
 // `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
-#![allow(clippy::result_large_err)]
 
 pub mod auth;
 pub mod limits;

@@ -8,9 +8,6 @@
 //! ```
 //! The key ring comes from `TIKTOK_SHOP_ENCRYPTION_KEY`. Output is line-oriented on stdout.
 
-// `tts_core::Error` is the product's one error type, large by design (request ids, hints).
-#![allow(clippy::result_large_err)]
-
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::sync::Arc;
