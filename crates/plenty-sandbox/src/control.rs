@@ -269,13 +269,96 @@ async fn remove_fault(State(app): S, Path(id): Path<u64>) -> Response {
     json_response(200, json!({ "removed": app.faults.remove(Some(id)) }))
 }
 
-/// Image URLs of the catalogue resolve to a 1×1 placeholder PNG.
+/// Image URLs of the catalogue resolve to a real 1200×1200 PNG (the size the catalogue JSON states;
+/// TikTok refuses main images under 300×300 px).
 async fn image() -> Response {
-    const PNG: &[u8] = &[
-        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0,
-        0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c,
-        0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0, 0, 0, 0,
-        0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-    ];
-    ([(header::CONTENT_TYPE, "image/png")], PNG).into_response()
+    static PNG: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| placeholder_png(1200));
+    ([(header::CONTENT_TYPE, "image/png")], PNG.as_slice()).into_response()
+}
+
+/// A valid white `side`×`side` PNG (1-bit grayscale), built without an image library: the pixel rows go
+/// into stored (uncompressed) deflate blocks inside a zlib stream, with the checksums PNG requires.
+fn placeholder_png(side: u32) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn adler32(data: &[u8]) -> u32 {
+        let (mut a, mut b) = (1u32, 0u32);
+        for &x in data {
+            a = (a + u32::from(x)) % 65521;
+            b = (b + a) % 65521;
+        }
+        (b << 16) | a
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let row_bytes = side.div_ceil(8) as usize;
+    let mut raw = Vec::with_capacity((row_bytes + 1) * side as usize);
+    for _ in 0..side {
+        raw.push(0); // filter: none
+        raw.extend(std::iter::repeat_n(0xff, row_bytes)); // white
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        zlib.push(u8::from(i + 1 == blocks.len())); // BFINAL on the last, BTYPE 00 = stored
+        let len = block.len() as u16;
+        zlib.extend_from_slice(&len.to_le_bytes());
+        zlib.extend_from_slice(&(!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    zlib.extend_from_slice(&adler32(&raw).to_be_bytes());
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&side.to_be_bytes());
+    ihdr.extend_from_slice(&side.to_be_bytes());
+    ihdr.extend_from_slice(&[1, 0, 0, 0, 0]); // bit depth 1, grayscale, deflate, no filter method, no interlace
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut png, b"IHDR", &ihdr);
+    chunk(&mut png, b"IDAT", &zlib);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+#[cfg(test)]
+mod png_tests {
+    #[test]
+    fn the_placeholder_is_a_well_formed_png_of_the_stated_size() {
+        let png = super::placeholder_png(1200);
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(&png[12..16], b"IHDR");
+        assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 1200);
+        assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 1200);
+        // IHDR's CRC covers type and data
+        let crc = u32::from_be_bytes(png[29..33].try_into().unwrap());
+        let mut c = 0xffff_ffffu32;
+        for &b in &png[12..29] {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 == 1 {
+                    (c >> 1) ^ 0xedb8_8320
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        assert_eq!(crc, !c);
+        assert!(png.ends_with(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82]));
+    }
 }

@@ -3,9 +3,9 @@
 //! exported to the sandbox's DE shop; audit results come back as signed webhooks through a receiver
 //! into the inbox and the inbox processor with the product handler.
 //!
-//! One deviation from the stand-in as shipped: it serves a 1×1 PNG for every image URL although its
-//! JSON says 1200×1200, and TikTok (and its sandbox) refuse main images under 300×300 px. The test
-//! mounts the stand-in behind a host router that answers the image URLs with a 1200×1200 PNG header.
+//! The test mounts the stand-in behind a host router that answers the image URLs itself: with a
+//! 1200×1200 PNG header, or a 1×1 one for the items whose images must be refused (TikTok and its
+//! sandbox refuse main images under 300×300 px).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
