@@ -4,6 +4,8 @@
 //! cancellations and returns round-trip through signed webhooks and the inbox, a PlentyONE
 //! cancellation becomes one TikTok seller cancellation.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +15,6 @@ use axum::http::{HeaderMap, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tts_core::KeyRing;
-use tts_core::secret::secret;
 use tts_mapping::order::OrderMappingConfig;
 use tts_mapping::status::StatusConfig;
 use tts_store::{NewInboxMessage, Store};
@@ -21,9 +22,7 @@ use tts_sync::aftersales::{AftersalesConfig, AftersalesEngine, AftersalesEvents,
 use tts_sync::fulfillment::{ShipMethod, TrackingConfig, TrackingEngine};
 use tts_sync::inbox::{InboxProcessor, InboxSettings};
 use tts_sync::orders::{OrderEvents, OrderImporter};
-use tts_tiktok::client::{Client, ClientOptions, ShopCredentials};
-use tts_tiktok::oauth::TokenSet;
-use tts_tiktok::request::AppCredentials;
+use tts_tiktok::client::Client;
 
 const MARK_SHIPPED: &str = "POST /fulfillment/202309/orders/{order_id}/packages";
 const SHIP_PACKAGE: &str = "POST /fulfillment/202309/packages/{package_id}/ship";
@@ -238,39 +237,7 @@ async fn world(webhooks: bool) -> World {
         json!({}),
     )
     .await;
-    let app = AppCredentials::new(
-        info["app_key"].as_str().unwrap(),
-        secret(info["app_secret"].as_str().unwrap()),
-    )
-    .unwrap();
-    let client = Client::new(
-        app,
-        ClientOptions {
-            api_base: tiktok.base_url.clone(),
-            auth_base: tiktok.base_url.clone(),
-            ..Default::default()
-        },
-        None,
-    )
-    .unwrap();
-    client
-        .add_shop(ShopCredentials {
-            shop_id: shop_id.clone(),
-            cipher: shop["cipher"].as_str().map(str::to_string),
-            tokens: TokenSet {
-                access_token: secret(tokens["access_token"].as_str().unwrap()),
-                access_token_expire_in: tokens["access_token_expire_in"].as_i64().unwrap(),
-                refresh_token: secret(tokens["refresh_token"].as_str().unwrap()),
-                refresh_token_expire_in: tokens["refresh_token_expire_in"].as_i64().unwrap(),
-                open_id: String::new(),
-                seller_name: String::new(),
-                seller_base_region: String::new(),
-                user_type: 0,
-                granted_scopes: vec![],
-            },
-        })
-        .await
-        .unwrap();
+    let client = common::sandbox_client(&tiktok.base_url, &info, shop, &tokens).await;
     let plenty_client = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
         plenty.base_url.clone(),
         plenty_user,

@@ -2,6 +2,8 @@
 //! webhooks (duplicated and shuffled) received, verified and stored in a SQLite inbox; the inbox
 //! processor with the order importer turns them into exactly one PlentyONE order per TikTok order.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,15 +13,11 @@ use axum::http::{HeaderMap, StatusCode};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tts_core::KeyRing;
-use tts_core::secret::secret;
 use tts_mapping::order::OrderMappingConfig;
 use tts_plenty::api::orders::OrderQuery;
 use tts_store::{NewInboxMessage, OrderMappingQuery, Store, SyncStatus};
 use tts_sync::inbox::{InboxProcessor, InboxSettings};
 use tts_sync::orders::{OrderEvents, OrderImporter};
-use tts_tiktok::client::{Client, ClientOptions, ShopCredentials};
-use tts_tiktok::oauth::TokenSet;
-use tts_tiktok::request::AppCredentials;
 
 /// Receives the sandbox's webhooks like the middleware route does: verify the raw bytes, store once.
 async fn start_receiver(store: Arc<dyn Store>, app_key: String, app_secret: String) -> String {
@@ -121,39 +119,7 @@ async fn world(webhooks: bool) -> World {
     let shop_id = shop["id"].as_str().unwrap().to_string();
     let tokens = control(&http, &tiktok.base_url, "POST", "/tokens", json!({})).await;
 
-    let app = AppCredentials::new(
-        info["app_key"].as_str().unwrap(),
-        secret(info["app_secret"].as_str().unwrap()),
-    )
-    .unwrap();
-    let client = Client::new(
-        app,
-        ClientOptions {
-            api_base: tiktok.base_url.clone(),
-            auth_base: tiktok.base_url.clone(),
-            ..Default::default()
-        },
-        None,
-    )
-    .unwrap();
-    client
-        .add_shop(ShopCredentials {
-            shop_id: shop_id.clone(),
-            cipher: shop["cipher"].as_str().map(str::to_string),
-            tokens: TokenSet {
-                access_token: secret(tokens["access_token"].as_str().unwrap()),
-                access_token_expire_in: tokens["access_token_expire_in"].as_i64().unwrap(),
-                refresh_token: secret(tokens["refresh_token"].as_str().unwrap()),
-                refresh_token_expire_in: tokens["refresh_token_expire_in"].as_i64().unwrap(),
-                open_id: String::new(),
-                seller_name: String::new(),
-                seller_base_region: String::new(),
-                user_type: 0,
-                granted_scopes: vec![],
-            },
-        })
-        .await
-        .unwrap();
+    let client = common::sandbox_client(&tiktok.base_url, &info, shop, &tokens).await;
 
     let plenty_client = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
         plenty.base_url.clone(),

@@ -7,6 +7,8 @@
 //! 1200×1200 PNG header, or a 1×1 one for the items whose images must be refused (TikTok and its
 //! sandbox refuse main images under 300×300 px).
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,7 +18,6 @@ use axum::http::{HeaderMap, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tts_core::KeyRing;
-use tts_core::secret::secret;
 use tts_mapping::category::CategoryMapping;
 use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
 use tts_mapping::product::ProductMappingConfig;
@@ -24,10 +25,8 @@ use tts_store::{NewInboxMessage, ProductMapping, ProductMappingQuery, Store, Syn
 use tts_sync::inbox::{InboxProcessor, InboxSettings};
 use tts_sync::products::{ExportSettings, ProductEvents, ProductExporter, ShopExport};
 use tts_sync::stock::{FnReservations, PushedValues, StockMode, StockPusher, StockSettings};
-use tts_tiktok::client::{CallInput, Client, ClientOptions, ShopCredentials};
+use tts_tiktok::client::{CallInput, Client};
 use tts_tiktok::model::product::{ProductAttribute, ProductAttributeValue};
-use tts_tiktok::oauth::TokenSet;
-use tts_tiktok::request::AppCredentials;
 
 /// `=` + the exact counter key of Create Product.
 const CREATE: &str = "=POST /product/202309/products";
@@ -359,39 +358,7 @@ async fn world_with(webhooks: bool, small_images: &[i64]) -> World {
         json!({"open_id": shop["open_id"]}),
     )
     .await;
-    let app = AppCredentials::new(
-        info["app_key"].as_str().unwrap(),
-        secret(info["app_secret"].as_str().unwrap()),
-    )
-    .unwrap();
-    let client = Client::new(
-        app,
-        ClientOptions {
-            api_base: tiktok.base_url.clone(),
-            auth_base: tiktok.base_url.clone(),
-            ..Default::default()
-        },
-        None,
-    )
-    .unwrap();
-    client
-        .add_shop(ShopCredentials {
-            shop_id: shop_id.clone(),
-            cipher: shop["cipher"].as_str().map(str::to_string),
-            tokens: TokenSet {
-                access_token: secret(tokens["access_token"].as_str().unwrap()),
-                access_token_expire_in: tokens["access_token_expire_in"].as_i64().unwrap(),
-                refresh_token: secret(tokens["refresh_token"].as_str().unwrap()),
-                refresh_token_expire_in: tokens["refresh_token_expire_in"].as_i64().unwrap(),
-                open_id: String::new(),
-                seller_name: String::new(),
-                seller_base_region: String::new(),
-                user_type: 0,
-                granted_scopes: vec![],
-            },
-        })
-        .await
-        .unwrap();
+    let client = common::sandbox_client(&tiktok.base_url, &info, &shop, &tokens).await;
 
     // The shop's sales warehouse, from TikTok: both PlentyONE warehouses feed it.
     let warehouses = client
