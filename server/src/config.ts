@@ -236,6 +236,11 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
   if (adminToken !== undefined && adminToken.length < 24) {
     problems.push(`${label('adminToken', 'TIKTOK_SHOP_ADMIN_TOKEN')} must be at least 24 characters (e.g. \`openssl rand -base64 32\`)`)
   }
+  // Open admin routes would let anyone who reaches the middleware connect their own TikTok shop to this
+  // PlentyONE system, or disconnect the merchant's: in production the token is required.
+  if (adminToken === undefined && env.NODE_ENV === 'production') {
+    problems.push(`${label('adminToken', 'TIKTOK_SHOP_ADMIN_TOKEN')} is required when NODE_ENV=production: it protects the admin routes and SDK methods (generate one with \`openssl rand -base64 32\`)`)
+  }
 
   let stateTtlSeconds = 600
   if (cfg.stateTtlSeconds !== undefined) {
