@@ -10,14 +10,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tts_core::KeyRing;
 use tts_mapping::order::OrderMappingConfig;
 use tts_mapping::status::StatusConfig;
-use tts_store::{NewInboxMessage, Store};
+use tts_store::Store;
 use tts_sync::aftersales::{AftersalesConfig, AftersalesEngine, AftersalesEvents, Handlers, ReturnRules};
 use tts_sync::fulfillment::{ShipMethod, TrackingConfig, TrackingEngine};
 use tts_sync::inbox::{InboxProcessor, InboxSettings};
@@ -33,39 +30,6 @@ const RETURN_APPROVE: &str = "POST /return_refund/202309/returns/{return_id}/app
 const USPS: &str = "7117858858072016686";
 /// The PlentyONE shipping profile the importer puts on every order (property 2).
 const PROFILE: i64 = 6;
-
-async fn start_receiver(store: Arc<dyn Store>, app_key: String, app_secret: String) -> String {
-    let app = axum::Router::new().route(
-        "/webhooks",
-        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-            let (store, app_key, app_secret) = (store.clone(), app_key.clone(), app_secret.clone());
-            async move {
-                let auth = headers
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                let Ok(n) = tts_tiktok::webhook::verify_and_parse(&app_key, &[&app_secret], auth, &body)
-                else {
-                    return StatusCode::UNAUTHORIZED;
-                };
-                let message = NewInboxMessage {
-                    notification_id: n.tts_notification_id,
-                    shop_id: n.shop_id,
-                    event_type: n.type_code,
-                    payload: body.to_vec(),
-                };
-                match store.insert_inbox(&message).await {
-                    Ok(_) => StatusCode::OK,
-                    Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                }
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/webhooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
 
 async fn call(http: &reqwest::Client, url: String, method: &str, body: Value) -> Value {
     let res = http
@@ -185,34 +149,8 @@ fn now() -> i64 {
 }
 
 async fn world(webhooks: bool) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let ring = Arc::new(KeyRing::parse(&KeyRing::generate_key()).unwrap());
-    let store = tts_store::open(
-        &format!("sqlite://{}", dir.path().join("sync.db").display()),
-        ring,
-    )
-    .await
-    .unwrap();
-    let defaults = tts_sandbox::Config::default();
-    let webhook_url = match webhooks {
-        true => Some(
-            start_receiver(
-                store.clone(),
-                defaults.app.app_key.clone(),
-                defaults.app.app_secret.clone(),
-            )
-            .await,
-        ),
-        false => None,
-    };
-    let tiktok = tts_sandbox::start(tts_sandbox::Config {
-        webhook_url,
-        webhook_duplicates: true,
-        webhook_shuffle_ms: 30,
-        ..defaults
-    })
-    .await
-    .unwrap();
+    let (dir, store) = common::temp_store().await;
+    let tiktok = common::tiktok_sandbox(&store, webhooks, tts_sandbox::Config::default()).await;
     let plenty_config = tts_plenty_sandbox::Config {
         window: Duration::from_secs(1),
         ..Default::default()

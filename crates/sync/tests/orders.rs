@@ -8,50 +8,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
-use tts_core::KeyRing;
 use tts_mapping::order::OrderMappingConfig;
 use tts_plenty::api::orders::OrderQuery;
-use tts_store::{NewInboxMessage, OrderMappingQuery, Store, SyncStatus};
+use tts_store::{OrderMappingQuery, Store, SyncStatus};
 use tts_sync::inbox::{InboxProcessor, InboxSettings};
 use tts_sync::orders::{OrderEvents, OrderImporter};
-
-/// Receives the sandbox's webhooks like the middleware route does: verify the raw bytes, store once.
-async fn start_receiver(store: Arc<dyn Store>, app_key: String, app_secret: String) -> String {
-    let app = axum::Router::new().route(
-        "/webhooks",
-        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-            let (store, app_key, app_secret) = (store.clone(), app_key.clone(), app_secret.clone());
-            async move {
-                let auth = headers
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                let Ok(n) = tts_tiktok::webhook::verify_and_parse(&app_key, &[&app_secret], auth, &body)
-                else {
-                    return StatusCode::UNAUTHORIZED;
-                };
-                let message = NewInboxMessage {
-                    notification_id: n.tts_notification_id,
-                    shop_id: n.shop_id,
-                    event_type: n.type_code,
-                    payload: body.to_vec(),
-                };
-                match store.insert_inbox(&message).await {
-                    Ok(_) => StatusCode::OK,
-                    Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                }
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/webhooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
 
 async fn control(http: &reqwest::Client, base: &str, method: &str, path: &str, body: Value) -> Value {
     let req = http
@@ -76,35 +39,8 @@ struct World {
 /// Both stand-ins in-process, a SQLite store, the clients and the importer. With `webhooks`, the
 /// sandbox delivers its webhooks (twice each, shuffled) to a receiver that stores them in the inbox.
 async fn world(webhooks: bool) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let ring = Arc::new(KeyRing::parse(&KeyRing::generate_key()).unwrap());
-    let store = tts_store::open(
-        &format!("sqlite://{}", dir.path().join("sync.db").display()),
-        ring,
-    )
-    .await
-    .unwrap();
-
-    let defaults = tts_sandbox::Config::default();
-    let webhook_url = match webhooks {
-        true => Some(
-            start_receiver(
-                store.clone(),
-                defaults.app.app_key.clone(),
-                defaults.app.app_secret.clone(),
-            )
-            .await,
-        ),
-        false => None,
-    };
-    let tiktok = tts_sandbox::start(tts_sandbox::Config {
-        webhook_url,
-        webhook_duplicates: true,
-        webhook_shuffle_ms: 30,
-        ..defaults
-    })
-    .await
-    .unwrap();
+    let (dir, store) = common::temp_store().await;
+    let tiktok = common::tiktok_sandbox(&store, webhooks, tts_sandbox::Config::default()).await;
     // Basic plan (40 writes, 80 reads per window) with a 1 s window instead of a minute: the same rules, fast.
     let plenty_config = tts_plenty_sandbox::Config {
         window: Duration::from_secs(1),

@@ -13,15 +13,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tts_core::KeyRing;
 use tts_mapping::category::CategoryMapping;
 use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
 use tts_mapping::product::ProductMappingConfig;
-use tts_store::{NewInboxMessage, ProductMapping, ProductMappingQuery, Store, SyncStatus};
+use tts_store::{ProductMapping, ProductMappingQuery, Store, SyncStatus};
 use tts_sync::inbox::{InboxProcessor, InboxSettings};
 use tts_sync::products::{ExportSettings, ProductEvents, ProductExporter, ShopExport};
 use tts_sync::stock::{FnReservations, PushedValues, StockMode, StockPusher, StockSettings};
@@ -30,40 +27,6 @@ use tts_tiktok::model::product::{ProductAttribute, ProductAttributeValue};
 
 /// `=` + the exact counter key of Create Product.
 const CREATE: &str = "=POST /product/202309/products";
-
-/// Receives the sandbox's webhooks like the middleware route does: verify the raw bytes, store once.
-async fn start_receiver(store: Arc<dyn Store>, app_key: String, app_secret: String) -> String {
-    let app = axum::Router::new().route(
-        "/webhooks",
-        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-            let (store, app_key, app_secret) = (store.clone(), app_key.clone(), app_secret.clone());
-            async move {
-                let auth = headers
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                let Ok(n) = tts_tiktok::webhook::verify_and_parse(&app_key, &[&app_secret], auth, &body)
-                else {
-                    return StatusCode::UNAUTHORIZED;
-                };
-                let message = NewInboxMessage {
-                    notification_id: n.tts_notification_id,
-                    shop_id: n.shop_id,
-                    event_type: n.type_code,
-                    payload: body.to_vec(),
-                };
-                match store.insert_inbox(&message).await {
-                    Ok(_) => StatusCode::OK,
-                    Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
-                }
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/webhooks", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
 
 /// A PNG signature and IHDR chunk for a 1200×1200 image (what TikTok reads the size from).
 fn png_1200() -> Vec<u8> {
@@ -277,36 +240,16 @@ fn png_1() -> Vec<u8> {
 /// [`world`] where the images of the items in `small_images` are 1×1 pixels.
 async fn world_with(webhooks: bool, small_images: &[i64]) -> World {
     let small: Arc<HashSet<String>> = Arc::new(small_images.iter().map(i64::to_string).collect());
-    let dir = tempfile::tempdir().unwrap();
-    let ring = Arc::new(KeyRing::parse(&KeyRing::generate_key()).unwrap());
-    let store = tts_store::open(
-        &format!("sqlite://{}", dir.path().join("sync.db").display()),
-        ring,
+    let (dir, store) = common::temp_store().await;
+    let tiktok = common::tiktok_sandbox(
+        &store,
+        webhooks,
+        tts_sandbox::Config {
+            audit_delay_ms: 150,
+            ..Default::default()
+        },
     )
-    .await
-    .unwrap();
-
-    let defaults = tts_sandbox::Config::default();
-    let webhook_url = match webhooks {
-        true => Some(
-            start_receiver(
-                store.clone(),
-                defaults.app.app_key.clone(),
-                defaults.app.app_secret.clone(),
-            )
-            .await,
-        ),
-        false => None,
-    };
-    let tiktok = tts_sandbox::start(tts_sandbox::Config {
-        webhook_url,
-        webhook_duplicates: true,
-        webhook_shuffle_ms: 30,
-        audit_delay_ms: 150,
-        ..defaults
-    })
-    .await
-    .unwrap();
+    .await;
 
     // The PlentyONE stand-in with a 1 s window (basic plan: 80 reads, 40 writes per window), behind a
     // host router serving real-sized images.

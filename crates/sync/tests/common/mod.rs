@@ -1,7 +1,13 @@
 //! Shared by the end-to-end tests of the engines.
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
+use tts_core::KeyRing;
 use tts_core::secret::secret;
+use tts_store::{NewInboxMessage, Store};
 use tts_tiktok::client::{Client, ClientOptions, ShopCredentials};
 use tts_tiktok::oauth::TokenSet;
 use tts_tiktok::request::AppCredentials;
@@ -43,4 +49,79 @@ pub async fn sandbox_client(base: &str, info: &Value, shop: &Value, tokens: &Val
         .await
         .unwrap();
     client
+}
+
+/// A SQLite store in a fresh temporary folder (keep the folder alive as long as the store).
+pub async fn temp_store() -> (tempfile::TempDir, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let ring = Arc::new(KeyRing::parse(&KeyRing::generate_key()).unwrap());
+    let store = tts_store::open(
+        &format!("sqlite://{}", dir.path().join("sync.db").display()),
+        ring,
+    )
+    .await
+    .unwrap();
+    (dir, store)
+}
+
+/// Receives the sandbox's webhooks like the middleware route does: verify the raw bytes, store once.
+pub async fn start_receiver(store: Arc<dyn Store>, app_key: String, app_secret: String) -> String {
+    let app = axum::Router::new().route(
+        "/webhooks",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let (store, app_key, app_secret) = (store.clone(), app_key.clone(), app_secret.clone());
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                let Ok(n) = tts_tiktok::webhook::verify_and_parse(&app_key, &[&app_secret], auth, &body)
+                else {
+                    return StatusCode::UNAUTHORIZED;
+                };
+                let message = NewInboxMessage {
+                    notification_id: n.tts_notification_id,
+                    shop_id: n.shop_id,
+                    event_type: n.type_code,
+                    payload: body.to_vec(),
+                };
+                match store.insert_inbox(&message).await {
+                    Ok(_) => StatusCode::OK,
+                    Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// The TikTok sandbox with `config`; with `webhooks`, it delivers its webhooks (twice each,
+/// shuffled) to a receiver that stores them in `store`'s inbox, as the middleware route does.
+pub async fn tiktok_sandbox(
+    store: &Arc<dyn Store>,
+    webhooks: bool,
+    config: tts_sandbox::Config,
+) -> tts_sandbox::Running {
+    let webhook_url = match webhooks {
+        true => Some(
+            start_receiver(
+                store.clone(),
+                config.app.app_key.clone(),
+                config.app.app_secret.clone(),
+            )
+            .await,
+        ),
+        false => None,
+    };
+    tts_sandbox::start(tts_sandbox::Config {
+        webhook_url,
+        webhook_duplicates: true,
+        webhook_shuffle_ms: 30,
+        ..config
+    })
+    .await
+    .unwrap()
 }
