@@ -36,7 +36,7 @@ use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tts_core::{Error, ErrorCode, Result};
+use tts_core::{progress, Error, ErrorCode, Result};
 use tts_plenty::api::orders::{Order as PlentyOrder, OrderQuery};
 use tts_plenty::api::returns::{ReturnCreate, ReturnQuantity};
 use tts_plenty::client::{Client as PlentyClient, Request as PlentyRequest};
@@ -1171,7 +1171,10 @@ impl AftersalesEngine {
                 targets.push((m.tiktok_order_id, None));
             }
         }
+        progress::set_phase("cancellations");
+        progress::add_total(targets.len() as u64);
         for (order_id, cancel_id) in &targets {
+            progress::advance(1);
             // Each is read again under its order's lease (the search result may be stale by now).
             match self
                 .sync_cancellation(shop_id, order_id, cancel_id.as_deref())
@@ -1212,7 +1215,10 @@ impl AftersalesEngine {
                 targets.push((m.tiktok_order_id, None));
             }
         }
+        progress::set_phase("returns");
+        progress::add_total(targets.len() as u64);
         for (order_id, return_id) in &targets {
+            progress::advance(1);
             match self.sync_return(shop_id, order_id, return_id.as_deref()).await {
                 Ok(outcomes) => {
                     for o in outcomes {
@@ -1237,7 +1243,10 @@ impl AftersalesEngine {
         if config.seller_cancel {
             let cancelled = plenty_orders_in_family(&self.plenty, config.referrer_id, 8, from).await?;
             let mut done = HashSet::new();
+            progress::set_phase("seller cancellations");
+            progress::add_total(cancelled.len() as u64);
             for order in &cancelled {
+                progress::advance(1);
                 let Some(id) = tiktok_order_id(shop_id, order) else {
                     continue;
                 };
@@ -1357,6 +1366,7 @@ fn count_seller_cancel(report: &mut AftersalesReport, outcome: &Result<Cancellat
 
 fn log_failure<T>(shop_id: &str, order_id: &str, outcome: &Result<T>) {
     if let Err(e) = outcome {
+        progress::error();
         tracing::warn!(shop = %shop_id, order = %order_id, code = %e.code(), error = %e, "after-sales failed for one order");
     }
 }

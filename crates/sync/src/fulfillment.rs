@@ -31,7 +31,7 @@ use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tts_core::{Error, ErrorCode, Result};
+use tts_core::{progress, Error, ErrorCode, Result};
 use tts_plenty::api::orders::{Order as PlentyOrder, OrderQuery};
 use tts_plenty::client::Client as PlentyClient;
 use tts_plenty::model::order_property_type;
@@ -558,7 +558,10 @@ impl TrackingEngine {
         let mut done = std::collections::HashSet::new();
         // Busy orders and failures that could not be recorded keep the cursor where it is.
         let mut clean = true;
+        progress::set_phase("shipped orders");
+        progress::add_total(orders.len() as u64);
         for order in &orders {
+            progress::advance(1);
             let Some(tiktok_id) = tiktok_order_id(shop_id, order) else {
                 continue;
             };
@@ -570,7 +573,11 @@ impl TrackingEngine {
             count(&mut report, shop_id, tiktok_id, outcome);
         }
         // Earlier failures, whatever the cursor says.
-        for m in self.failed_mappings(shop_id).await? {
+        let failed = self.failed_mappings(shop_id).await?;
+        progress::set_phase("earlier failures");
+        progress::add_total(failed.len() as u64);
+        for m in failed {
+            progress::advance(1);
             if done.contains(&m.tiktok_order_id) {
                 continue;
             }
@@ -894,9 +901,13 @@ fn count(report: &mut TrackingReport, shop_id: &str, order_id: &str, outcome: Re
         Ok(ShipOutcome::NoPackageNumber) => report.no_package_number += 1,
         Ok(ShipOutcome::NotImported) | Ok(ShipOutcome::NotBookedOut) => report.not_imported += 1,
         Ok(ShipOutcome::Busy) => report.busy += 1,
-        Ok(ShipOutcome::Failed { .. }) => report.errors += 1,
+        Ok(ShipOutcome::Failed { .. }) => {
+            progress::error();
+            report.errors += 1;
+        }
         Err(e) => {
             tracing::warn!(shop = %shop_id, order = %order_id, code = %e.code(), error = %e, "tracking failed for one order");
+            progress::error();
             report.errors += 1;
         }
     }

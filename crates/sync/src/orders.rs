@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use tts_core::{Error, ErrorCode, Result};
+use tts_core::{progress, Error, ErrorCode, Result};
 use tts_mapping::order::{OrderMappingConfig, map_order};
 use tts_mapping::problem::has_errors;
 use tts_mapping::status::{ImportDecision, plenty_status, should_import};
@@ -434,19 +434,22 @@ impl OrderImporter {
             None => now - first_run_lookback,
         };
         let mut report = ReconcileReport::default();
-        for (ge, lt) in
-            tts_tiktok::client::paginate::reconciliation_windows(from - overlap, now + 1, window, overlap)?
-        {
+        let windows =
+            tts_tiktok::client::paginate::reconciliation_windows(from - overlap, now + 1, window, overlap)?;
+        let count = windows.len();
+        for (ge, lt) in windows {
             report.windows += 1;
+            progress::set_phase(&format!("window {}/{count}", report.windows));
             let filter = OrderSearch {
                 update_time_ge: Some(ge),
                 update_time_lt: Some(lt),
                 ..Default::default()
             };
-            let mut orders = Box::pin(shop.search_orders(&filter, 100));
+            let mut orders = progress::counted(Box::pin(shop.search_orders(&filter, 100)));
             let mut failed_in_window = 0;
             while let Some(order) = orders.try_next().await? {
                 report.seen += 1;
+                progress::advance(1);
                 let order_id = order.id.clone();
                 match self.sync_fetched_order(shop_id, order).await {
                     Ok(ImportOutcome::Created { .. }) => report.created += 1,
@@ -456,6 +459,7 @@ impl OrderImporter {
                     Ok(ImportOutcome::Rejected { .. }) => report.rejected += 1,
                     Err(e) => {
                         tracing::warn!(shop = %shop_id, code = %e.code(), error = %e, "order reconciliation failed for one order");
+                        progress::error();
                         if report.errors.len() < 10 {
                             report.errors.push(format!("order {order_id}: {e}"));
                         }

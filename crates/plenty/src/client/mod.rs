@@ -532,6 +532,9 @@ impl Client {
                     return Ok(None);
                 };
                 let page: Page<T> = client.page(&request, number, items_per_page).await?;
+                if number == 1 {
+                    tts_core::progress::report_list_total(page.totals_count.max(0) as u64);
+                }
                 let last = page.is_last_page
                     || page.entries.is_empty()
                     || page.last_page_number.is_some_and(|l| i64::from(number) >= l);

@@ -116,6 +116,11 @@ impl Shop {
                 let page = shop
                     .fetch_page(operation, input, page_size, token.as_deref())
                     .await?;
+                if token.is_none() {
+                    if let Some(total) = page.total_count {
+                        tts_core::progress::report_list_total(total);
+                    }
+                }
                 let items: Vec<T> = page.decode_items(operation.id)?;
                 let next = page.next_page_token.clone().map(Some);
                 Ok(Some((items, next)))
