@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tts_core::{Error, ErrorCode, Result};
+use tts_core::{progress, Error, ErrorCode, Result};
 use tts_mapping::inventory::variation_inventory;
 use tts_mapping::product::{ProductMappingConfig, format_money};
 use tts_plenty::api::TimeWindow;
@@ -389,14 +389,18 @@ impl StockPusher {
             items_per_page: Some(self.settings.page_size),
             ..Default::default()
         };
+        progress::set_phase(match mode {
+            StockMode::Changed => "changed variations",
+            StockMode::Full => "all variations",
+        });
         let mut pages = Box::pin(
-            self.plenty
-                .item_variations(&query)?
+            progress::counted(Box::pin(self.plenty.item_variations(&query)?))
                 .try_chunks(self.settings.page_size as usize),
         );
         let mut report = StockReport::default();
         while let Some(page) = pages.try_next().await.map_err(|e| e.1)? {
             report.read += page.len();
+            progress::advance(page.len() as u64);
             for v in &page {
                 stock_changed.remove(&v.id);
             }
@@ -416,7 +420,10 @@ impl StockPusher {
         if !stock_changed.is_empty() {
             let mut ids: Vec<i64> = stock_changed.into_iter().collect();
             ids.sort_unstable();
+            progress::set_phase("stock changed without a variation update");
+            progress::add_total(ids.len() as u64);
             for chunk in ids.chunks(self.settings.page_size as usize) {
+                progress::advance(chunk.len() as u64);
                 self.push_stock_of(shop_id, &config, chunk, &mut report).await?;
             }
         }
@@ -538,6 +545,7 @@ impl StockPusher {
         let mut failed: HashSet<String> = HashSet::new();
         let mut failure = |product: &str, e: &Error, what: &str, report: &mut StockReport| {
             tracing::warn!(shop = %shop_id, product = %product, code = %e.code(), error = %e, "{what} failed");
+            progress::error();
             if is_transient(e.code()) {
                 report.errors += 1;
                 failed.insert(product.to_string());
