@@ -271,7 +271,13 @@ pub fn map_product(
         ));
     }
     let mut main_images = Vec::new();
+    // The same images named by their PlentyONE source, for the idempotency key (see
+    // [`idempotency_key`]): TikTok gives every upload a new uri.
+    let mut main_image_sources = Vec::new();
     for (i, img) in all_images.iter().take(MAX_MAIN_IMAGES).enumerate() {
+        main_image_sources.push(ImageRef {
+            uri: image_source(img),
+        });
         match ctx.image_uris.get(&img.id) {
             Some(uri) => main_images.push(ImageRef { uri: uri.clone() }),
             None => {
@@ -293,6 +299,7 @@ pub fn map_product(
     let multi = active.len() > 1;
     let mut skus = Vec::with_capacity(active.len());
     let mut links = Vec::with_capacity(active.len());
+    let mut sku_image_sources: Vec<Option<ImageRef>> = Vec::with_capacity(active.len());
     for (i, v) in active.iter().enumerate() {
         let seller_sku = seller_sku_of(v, config.seller_sku_source);
         let price = match v
@@ -321,9 +328,13 @@ pub fn map_product(
         } else {
             Vec::new()
         };
+        let mut sku_image_source = None;
         if let Some(first) = sales_attributes.first_mut()
             && let Some(img) = first_own_image(v)
         {
+            sku_image_source = Some(ImageRef {
+                uri: image_source(img),
+            });
             match ctx.attribute_image_uris.get(&img.id) {
                 Some(uri) => first.sku_img = Some(ImageRef { uri: uri.clone() }),
                 None => {
@@ -340,6 +351,7 @@ pub fn map_product(
                 }
             }
         }
+        sku_image_sources.push(sku_image_source);
         links.push(SkuLink {
             variation_id: v.id,
             seller_sku: seller_sku.clone(),
@@ -413,7 +425,16 @@ pub fn map_product(
         save_mode: config.save_mode,
         ..Default::default()
     };
-    request.idempotency_key = Some(idempotency_key(&config.shop_id, item_id, &request));
+    // The key hashes the body with the PlentyONE images in place of TikTok's uris (uploaded or
+    // not), so it depends on PlentyONE's content only and survives a new upload of the same image.
+    let mut keyed = request.clone();
+    keyed.main_images = main_image_sources;
+    for (sku, source) in keyed.skus.iter_mut().zip(sku_image_sources) {
+        if let Some(first) = sku.sales_attributes.first_mut() {
+            first.sku_img = source;
+        }
+    }
+    request.idempotency_key = Some(idempotency_key(&config.shop_id, item_id, &keyed));
 
     MappedProduct {
         item_id,
@@ -557,6 +578,10 @@ pub fn partial_edit(previous: &ProductRequest, current: &ProductRequest) -> Opti
 /// Deterministic create key from (shop, item, content): a retried create with the same content
 /// reuses it, so TikTok does not create the product twice. Stock quantities and the key itself are
 /// left out of the hash, because stock may change between a failed try and its retry.
+///
+/// `request` must name images by something stable: [`map_product`] passes its body with every
+/// image as [`image_source`] (PlentyONE image id and URL) instead of the TikTok uri, which is new
+/// on every upload of the same image.
 pub fn idempotency_key(shop_id: &str, item_id: i64, request: &ProductRequest) -> String {
     let mut content = request.clone();
     content.idempotency_key = None;
@@ -758,6 +783,12 @@ fn sales_attributes_of(v: &Variation, lang: &str, config: &ProductMappingConfig)
         );
     }
     by_position.into_values().collect()
+}
+
+/// A PlentyONE image as the idempotency key names it (`plenty:<image id>:<url>`): it changes when
+/// PlentyONE's image does, not when the same image is uploaded to TikTok again. Pure.
+pub fn image_source(img: &ItemImage) -> String {
+    format!("plenty:{}:{}", img.id, img.url.as_deref().unwrap_or_default())
 }
 
 fn first_own_image(v: &Variation) -> Option<&ItemImage> {

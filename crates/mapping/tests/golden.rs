@@ -163,6 +163,52 @@ fn idempotency_key_is_stable_across_stock_changes_but_not_content_changes() {
 }
 
 #[test]
+fn idempotency_key_names_plentyone_images_not_tiktok_uris() {
+    let mut variations: Vec<Variation> = read_json("product/organic_shirt_3_attributes.plenty.json");
+    let config = product_config();
+    let key = |variations: &[Variation], ctx: &ProductContext| {
+        map_product(variations, &config, ctx)
+            .request
+            .idempotency_key
+            .unwrap()
+    };
+    let first = key(&variations, &shirt_context());
+    // The same images uploaded again: TikTok answers with new uris.
+    let mut uploaded_again = shirt_context();
+    for uri in uploaded_again
+        .image_uris
+        .values_mut()
+        .chain(uploaded_again.attribute_image_uris.values_mut())
+    {
+        uri.push_str("-second-upload");
+    }
+    assert_eq!(first, key(&variations, &uploaded_again), "new TikTok uris");
+    // Nothing uploaded yet (the body is not sendable, but a retry must find the same key).
+    let nothing_uploaded = ProductContext {
+        reserved: shirt_context().reserved,
+        ..Default::default()
+    };
+    assert_eq!(first, key(&variations, &nothing_uploaded), "no uris at all");
+    // Another image in PlentyONE (same id, new file) is new content.
+    let url = variations
+        .iter()
+        .flat_map(|v| &v.item_images)
+        .find(|i| i.id == 201)
+        .and_then(|i| i.url.clone())
+        .unwrap();
+    for v in &mut variations {
+        for i in v.item_images.iter_mut().filter(|i| i.id == 201) {
+            i.url = Some(format!("{url}?v=2"));
+        }
+    }
+    assert_ne!(
+        first,
+        key(&variations, &shirt_context()),
+        "PlentyONE image changed"
+    );
+}
+
+#[test]
 fn single_variation_mug_has_no_sales_attributes() {
     let variations: Vec<Variation> = read_json("product/mug_single_variation.plenty.json");
     let ctx = ProductContext {

@@ -16,8 +16,9 @@
 //!   ([`tts_mapping::product::map_and_validate`], with the category's attributes from TikTok) with
 //!   stand-in image uris naming the PlentyONE images; any blocking problem puts every mapping of the
 //!   item in `error` with the problems as text, and nothing is sent (not even an image). The content
-//!   fingerprint and the create's idempotency key are taken from that body, so they do not change
-//!   when an image is uploaded again (TikTok gives every upload a new uri). Images are then
+//!   fingerprint is taken from that body, so it does not change when an image is uploaded again
+//!   (TikTok gives every upload a new uri); the create's idempotency key names the PlentyONE
+//!   images by itself ([`tts_mapping::product::idempotency_key`]). Images are then
 //!   downloaded from PlentyONE and uploaded to TikTok (cached per image URL and use case for the
 //!   pass). An item without a TikTok product is **created**; its mappings are `pending` while the
 //!   create is in flight, and the next attempt after an interrupted one searches TikTok by seller
@@ -780,15 +781,14 @@ impl ProductExporter {
         } else {
             ctx = source_ctx;
         }
-        let mut mapped = map_and_validate(&variations, &config.mapping, &ctx, attributes.as_ref(), mode);
+        let mapped = map_and_validate(&variations, &config.mapping, &ctx, attributes.as_ref(), mode);
         if tts_mapping::problem::has_errors(&mapped.problems) {
             let reason = problems_text(&mapped.problems);
             return self.reject(config, &variations, &mappings, reason).await;
         }
-        // The mapper hashes the body with TikTok's image uris, which are new on every upload: a
-        // create retried in a later pass would get a new key and could create a second product.
-        // The key of the body naming the PlentyONE images is stable across uploads.
-        mapped.request.idempotency_key = source.request.idempotency_key.clone();
+        // The mapper's key names the PlentyONE images, not TikTok's uris (new on every upload): a
+        // create retried in a later pass, after new uploads, sends the same key.
+        debug_assert_eq!(mapped.request.idempotency_key, source.request.idempotency_key);
         let mut sent_skus = true;
         let (response, outcome) = match product_id {
             None => {
