@@ -60,6 +60,7 @@ error_codes! {
     Timeout => "TTS_TIMEOUT", "The request timed out (client timeout or TikTok 36009007).";
     Network => "TTS_NETWORK", "The connection failed (DNS, refused, reset, TLS).";
     NotFound => "TTS_NOT_FOUND", "The requested record does not exist.";
+    Busy => "TTS_BUSY", "Another worker holds this sync pass (shop and kind) or record right now; it runs again once that one is done.";
     OrderOnHold => "TTS_ORDER_ON_HOLD", "The order is ON_HOLD and cannot be fulfilled yet (TikTok 21011044).";
     IpNotAllowed => "TTS_IP_NOT_ALLOWED", "The caller's IP is not in the app's allow-list (TikTok 36009033).";
     VersionInvalid => "TTS_VERSION_INVALID", "The API version in the path is invalid or retired (TikTok 36009014).";

@@ -7,8 +7,8 @@
 //! - [`aftersales`]: buyer cancellations and returns decided by rules and sent back with idempotency
 //!   keys, return orders created once, PlentyONE cancellations (8.x) cancelled on TikTok.
 //!
-//! The order import, product/stock export, tracking and after-sales engines (issue 7) plug in as
-//! [`inbox::EventHandler`]s and scheduled reconciliation passes.
+//! - [`products`] and [`stock`]: PlentyONE variations → TikTok products, stock and prices;
+//! - [`runner`]: one pass of a kind for a shop, once at a time across processes, with progress.
 
 pub mod aftersales;
 pub mod fulfillment;
@@ -16,5 +16,7 @@ pub mod inbox;
 pub mod orders;
 pub mod plenty_session;
 pub mod products;
+pub mod runner;
 pub mod settings;
+pub mod setup;
 pub mod stock;

@@ -387,7 +387,7 @@ fn missing_id(what: &str) -> Error {
 }
 
 /// What a reconciliation pass did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReconcileReport {
     pub windows: usize,
     pub seen: usize,
