@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHmac, randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { test } from 'node:test'
 
 import { buildRequest, OperationId, operations, signatureBaseString, signRequest } from '../index.js'
@@ -120,4 +121,33 @@ test('the operation table is exposed and consistent', () => {
 
 test('the OperationId type lists exactly the operations of the table', () => {
   assert.deepEqual(Object.values(OperationId).sort(), operations().map((o) => o.id).sort())
+})
+
+test('operations.d.ts types exactly the operations of the table, with their path params and bodies', () => {
+  // Parsed as text: the d.ts is hand-written, so nothing else ties it to the Rust table.
+  const dts = readFileSync(new URL('../operations.d.ts', import.meta.url), 'utf8')
+  // An interface's body (to its closing brace at column 0), or a type's lines (to the next blank line).
+  const block = (kind, name) =>
+    dts.match(new RegExp(`^export ${kind} ${name}\\b[^\\n]*\\n([\\s\\S]*?)\\n${kind === 'interface' ? '\\}' : '\\n'}`, 'm'))[1]
+  const entries = new Map(
+    [...block('interface', 'OperationTypes').matchAll(/^ {2}'([a-z_]+\.[a-z_]+)': \{\n([\s\S]*?)\n {2}\}$/gm)].map((m) => [m[1], m[2]]),
+  )
+  const ops = operations()
+  assert.deepEqual([...entries.keys()].sort(), ops.map((o) => o.id).sort())
+  for (const op of ops) {
+    const entry = entries.get(op.id)
+    const params = entry.match(/^ {4}pathParams: (?:never|\{([^}]*)\})$/m)
+    assert.ok(params, `${op.id}: pathParams`)
+    const names = [...(params[1] ?? '').matchAll(/(\w+):/g)].map((m) => m[1])
+    assert.deepEqual(names, op.pathParams, `${op.id}: pathParams`)
+    const body = entry.match(/^ {4}body: (.*)$/m)[1]
+    assert.equal(body === 'never', op.body === 'none', `${op.id}: a GET has body never`)
+    assert.equal(body.startsWith('Multipart<'), op.body === 'multipart', `${op.id}: uploads are Multipart`)
+  }
+  const quoted = (text) => [...text.matchAll(/'([a-z_]+\.[a-z_]+)'/g)].map((m) => m[1]).sort()
+  assert.deepEqual(
+    quoted(block('type', 'IdempotentOperationId')),
+    ops.filter((o) => o.retry.startsWith('idempotency-key')).map((o) => o.id).sort(),
+  )
+  assert.deepEqual(quoted(block('interface', 'PageFields')), ops.filter((o) => o.maxPageSize !== undefined).map((o) => o.id).sort())
 })

@@ -108,3 +108,141 @@ async function useSync(store: NativeStore, tiktok: TikTokShopClient): Promise<nu
   return report.created + (await sync.processInbox()).done
 }
 export { useSync }
+
+// Typed operations (operations.d.ts): requests and answers per operation, through `shopView`.
+import type {
+  Cancellation,
+  DecodedOrder,
+  ExhaustiveFor,
+  Order,
+  OperationTypes,
+  PageItem,
+  ProductSummary,
+  Return,
+  TypedCallOptions,
+  _Exhaustive,
+} from '../pagination.js'
+import type { Package } from 'tiktok-shop-plentyone/operations'
+
+const exhaustive: _Exhaustive = true
+type AssertTrue<T extends true> = T
+type AssertFalse<T extends false> = T
+// An operation added to the table without an entry (or an entry for no operation) is caught.
+type _Missing = AssertFalse<ExhaustiveFor<keyof OperationTypes | 'orders.refund', OperationTypes>>
+type _Extra = AssertFalse<ExhaustiveFor<Exclude<keyof OperationTypes, 'webhooks.delete'>, OperationTypes>>
+type _Items = AssertTrue<PageItem<'orders.search'> extends Order ? (PageItem<'products.search'> extends ProductSummary ? true : false) : false>
+
+async function useTypedShop(): Promise<string[]> {
+  const shop = shopView(client, '1')
+  const out: string[] = []
+
+  // Paginated searches yield the item type of their list.
+  for await (const order of shop.paginate('orders.search', { body: { order_status: 'AWAITING_SHIPMENT', update_time_ge: 1 }, query: { sort_field: 'update_time', sort_order: 'ASC' } }, 50)) {
+    const id: string = order.id
+    const status: string = order.status
+    const firstSku: string | undefined = order.line_items?.[0]?.seller_sku
+    const total: string | undefined = order.payment?.total_amount
+    out.push(id, status, firstSku ?? '', total ?? '')
+  }
+  for await (const product of paginate(client, '1', 'products.search', { body: { status: 'ACTIVATE', seller_skus: ['A-1'] } })) {
+    out.push(product.id, product.title ?? '', ...(product.skus ?? []).map((s) => s.seller_sku ?? ''))
+  }
+  for await (const r of shop.paginate('returns.search', { body: { return_types: ['REFUND'], order_ids: ['1'] } })) {
+    const ret: Return = r
+    out.push(ret.return_id, ret.refund_amount?.refund_total ?? '')
+  }
+  for await (const c of shop.paginate('cancellations.search', { body: { cancel_status: ['CANCELLATION_REQUEST_PENDING'] } })) {
+    const cancellation: Cancellation = c
+    out.push(cancellation.cancel_id)
+  }
+  for await (const p of shop.paginate('packages.search')) {
+    const pkg: Package = p
+    out.push(pkg.id)
+  }
+  for await (const b of shop.paginate('brands.list', { query: { brand_name: 'Acme' } })) out.push(b.id)
+  const page = await shop.fetchPage('orders.search', undefined, 20)
+  const pageOrders: Order[] = page.items
+  out.push(page.nextPageToken ?? '', String(pageOrders.length))
+
+  // getOrders: decoded by the Rust model, so its fields are all present.
+  const decoded: DecodedOrder[] = await shop.getOrders(['1', '2'])
+  const asOrders: Order[] = decoded
+  out.push(...decoded.map((o) => o.buyer_email + o.line_items.map((l) => l.sku_id).join()), String(asOrders.length))
+
+  // call: options typed for the operation; `data` typed by its answer.
+  const detail = await shop.call('products.get', { pathParams: { product_id: '1' }, query: { locale: 'de-DE' } })
+  out.push(detail.requestId, detail.data.id, detail.data.skus?.[0]?.price?.sale_price ?? '')
+  const created = await shop.call('products.create', {
+    body: { title: 'T', description: '<p>x</p>', category_id: '600001', main_images: [{ uri: 'u' }], skus: [{ seller_sku: 'A', price: { amount: '9.90', currency: 'EUR' }, inventory: [{ warehouse_id: 'W', quantity: 3 }] }] },
+    idempotencyKey: 'create-1',
+  })
+  out.push(created.data.product_id)
+  await shop.call('inventory.update', { pathParams: { product_id: '1' }, body: { skus: [{ id: '2', inventory: [{ warehouse_id: 'W', quantity: 0 }] }] } })
+  await shop.call('prices.update', { pathParams: { product_id: '1' }, body: { skus: [{ id: '2', price: { amount: '1.00', currency: 'USD' } }] } })
+  await shop.call('inventory.search', { body: { sku_ids: ['2'] } })
+  const shipped = await shop.call('orders.mark_shipped', { pathParams: { order_id: '1' }, body: { tracking_number: 'T', shipping_provider_id: 'P' } })
+  out.push(shipped.data.package_id)
+  const fetched = await shop.call('orders.get', { query: { ids: ['1', '2'] } })
+  out.push(...(fetched.data.orders ?? []).map((o) => o.id))
+  const warehouses = await shop.call('logistics.warehouses')
+  out.push(...(warehouses.data.warehouses ?? []).map((w) => w.id))
+  await shop.call('returns.approve', { pathParams: { return_id: '1' }, body: { decision: 'APPROVE_REFUND' }, idempotencyKey: 'return-1-approve' })
+  await shop.call('cancellations.approve', { pathParams: { cancel_id: '1' }, idempotencyKey: 'cancel-1-approve' })
+  await shop.call('cancellations.approve', { pathParams: { cancel_id: '1' }, body: {} })
+  await shop.call('images.upload', { rawBody: Buffer.from('--b--'), contentType: 'multipart/form-data; boundary=b' })
+  await shop.call('webhooks.update', { body: { address: 'https://shop.example/api/tiktok/webhooks', event_type: 'ORDER_STATUS_CHANGE' } })
+  // An operation chosen at run time: the union of its members' options.
+  const decision: 'returns.approve' | 'returns.reject' = out.length > 1 ? 'returns.approve' : 'returns.reject'
+  const opts: TypedCallOptions<'returns.reject'> = { pathParams: { return_id: '1' }, body: { decision: 'REJECT_RETURN', reject_reason: 'r' } }
+  if (decision === 'returns.reject') await shop.call(decision, opts)
+
+  // Wrong operation ids, query fields, bodies and item fields are rejected.
+  // @ts-expect-error not an operation of the table
+  await shop.call('orders.serach')
+  // @ts-expect-error get is not a paginated search
+  shop.paginate('orders.get')
+  // @ts-expect-error not a paginated search
+  paginate(client, '1', 'products.get')
+  // @ts-expect-error orders.search has no `status` query parameter
+  await shop.call('orders.search', { query: { status: 'UNPAID' } })
+  // @ts-expect-error query values are strings on the wire
+  await shop.call('orders.search', { query: { page_size: 50 } })
+  // @ts-expect-error sort_field is create_time or update_time
+  await shop.call('orders.search', { query: { sort_field: 'paid_time' } })
+  // @ts-expect-error order search bounds are _lt, not _le (that is products)
+  shop.paginate('orders.search', { body: { update_time_le: 1 } })
+  // @ts-expect-error not an order status
+  shop.paginate('orders.search', { body: { order_status: 'SHIPPED' } })
+  // @ts-expect-error the pagination sets page_size
+  shop.paginate('products.search', { query: { page_size: '10' } })
+  // @ts-expect-error products.get needs its product_id path param
+  await shop.call('products.get')
+  // @ts-expect-error a path param of another operation
+  await shop.call('products.get', { pathParams: { order_id: '1' } })
+  // @ts-expect-error a GET takes no body
+  await shop.call('products.get', { pathParams: { product_id: '1' }, body: {} })
+  // @ts-expect-error inventory.update needs a body
+  await shop.call('inventory.update', { pathParams: { product_id: '1' } })
+  // @ts-expect-error quantity is a number
+  await shop.call('inventory.update', { pathParams: { product_id: '1' }, body: { skus: [{ id: '2', inventory: [{ warehouse_id: 'W', quantity: '3' }] }] } })
+  // @ts-expect-error not a return decision
+  await shop.call('returns.approve', { pathParams: { return_id: '1' }, body: { decision: 'APPROVE' } })
+  // @ts-expect-error packages.ship takes no idempotency key (it is never retried blindly)
+  await shop.call('packages.ship', { pathParams: { package_id: '1' }, body: {}, idempotencyKey: 'k' })
+  // @ts-expect-error an upload is a multipart rawBody, not a JSON body
+  await shop.call('images.upload', { body: { use_case: 'MAIN_IMAGE' } })
+  // @ts-expect-error typed answers: an order id is a string
+  const n: number = fetched.data.orders?.[0]?.id
+  for await (const order of shop.paginate('orders.search')) {
+    // @ts-expect-error unknown fields are tolerated but typed `unknown`
+    out.push(order.buyer_emial)
+    // @ts-expect-error a product field on an order
+    out.push(order.title.toString())
+  }
+  for await (const product of shop.paginate('products.search')) {
+    // @ts-expect-error product summaries have no line items
+    out.push(product.line_items.length)
+  }
+  return out.concat(String(exhaustive), String(n))
+}
+export { useTypedShop }
