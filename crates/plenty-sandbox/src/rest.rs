@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::app::{PlentySandbox, json_response};
 use crate::catalog::{Catalog, Variation};
 use crate::clock::{now_secs, window};
-use crate::store::{Answer, Query, Refusal, page_of};
+use crate::store::{Answer, Query, Refusal, page_of, page_rendered};
 
 type S = State<Arc<PlentySandbox>>;
 
@@ -109,9 +109,10 @@ async fn pim_variations(State(app): S, RawQuery(raw): RawQuery) -> Response {
             {
                 continue;
             }
-            out.push(store.catalog.pim_json(&base, v, &q.list("with")));
+            out.push(v);
         }
-        page_of(out, &q, 50, 250)
+        let with = q.list("with");
+        page_rendered(out, &q, 50, 250, |v| store.catalog.pim_json(&base, v, &with))
     };
     answer(run())
 }
@@ -150,9 +151,10 @@ async fn item_variations(State(app): S, RawQuery(raw): RawQuery) -> Response {
             {
                 continue;
             }
-            out.push(store.catalog.classic_json(&base, v, &q.list("with")));
+            out.push(v);
         }
-        page_of(out, &q, 50, 250)
+        let with = q.list("with");
+        page_rendered(out, &q, 50, 250, |v| store.catalog.classic_json(&base, v, &with))
     };
     answer(run())
 }

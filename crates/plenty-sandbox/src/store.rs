@@ -539,6 +539,18 @@ pub fn page_of(
     default_per_page: usize,
     max_per_page: usize,
 ) -> Result<Value, Refusal> {
+    page_rendered(entries, q, default_per_page, max_per_page, |v| v)
+}
+
+/// [`page_of`] that renders only the entries of the requested page (a 100,000-variation catalogue
+/// would otherwise be rendered whole for every page).
+pub fn page_rendered<T>(
+    entries: Vec<T>,
+    q: &Query,
+    default_per_page: usize,
+    max_per_page: usize,
+    render: impl FnMut(T) -> Value,
+) -> Result<Value, Refusal> {
     let page: usize = match q.get("page") {
         None => 1,
         Some(p) => p
@@ -563,7 +575,7 @@ pub fn page_of(
     let total = entries.len();
     let last_page = total.div_ceil(per).max(1);
     let start = (page - 1) * per;
-    let slice: Vec<Value> = entries.into_iter().skip(start).take(per).collect();
+    let slice: Vec<Value> = entries.into_iter().skip(start).take(per).map(render).collect();
     Ok(json!({
         "page": page,
         "totalsCount": total,
