@@ -32,8 +32,10 @@
 //!   used up, the items that need a create are left `pending` with the reason and no TikTok call is
 //!   made for them until the next day; the report says `quota_reached`.
 //!
-//! - audit results: [`ProductEvents`] (webhooks 5 and 37) reads the product with `products.get` and
-//!   stores its status, and the audit reasons when it FAILED, on every mapping of the product.
+//! - audit results: [`ProductEvents`] (webhooks 5 and 37) stores the product's status, and the audit
+//!   reasons when it FAILED, on every mapping of the product: from a webhook 37 that carries its
+//!   `audit_failed_reasons` and is newer than the state held (the cursor
+//!   `product.audit:<product id>` keeps TikTok's time of that state), else read with `products.get`.
 //!
 //! The store has no field for "content last sent" on product mappings, so the per-property
 //! fingerprints are kept as a sync cursor per item (`product.content:<item id>`, ~250 bytes; prefixed
@@ -1147,6 +1149,27 @@ impl ProductExporter {
     /// status and, when FAILED, the audit reasons). Returns the status applied, `None` when no mapping
     /// has this product.
     pub async fn apply_product_status(&self, shop_id: &str, product_id: &str) -> Result<Option<String>> {
+        self.apply_status(shop_id, product_id, None).await
+    }
+
+    /// Applies a PRODUCT_AUDIT_STATUS_CHANGE (webhook 37): its status and `audit_failed_reasons`
+    /// go on the product's mappings as they are, without reading the product, when the event
+    /// carries both and is newer than what the mappings hold ([`audit_event_is_current`]); else
+    /// like [`apply_product_status`](Self::apply_product_status) (`products.get`).
+    pub async fn apply_audit_event(
+        &self,
+        shop_id: &str,
+        event: &tts_tiktok::webhook::ProductAuditStatusChange,
+    ) -> Result<Option<String>> {
+        self.apply_status(shop_id, &event.product_id, Some(event)).await
+    }
+
+    async fn apply_status(
+        &self,
+        shop_id: &str,
+        product_id: &str,
+        event: Option<&tts_tiktok::webhook::ProductAuditStatusChange>,
+    ) -> Result<Option<String>> {
         let mappings = self
             .store
             .find_product_mappings_by_tiktok_product(shop_id, product_id)
@@ -1169,16 +1192,45 @@ impl ProductExporter {
             )
             .with_retry_after(Duration::from_secs(1)));
         }
-        let result = self.apply_status_locked(shop_id, product_id).await;
+        let result = self.apply_status_locked(shop_id, product_id, event).await;
         let _ = self.store.release_lease(&lease, &holder).await;
         result
     }
 
-    async fn apply_status_locked(&self, shop_id: &str, product_id: &str) -> Result<Option<String>> {
+    async fn apply_status_locked(
+        &self,
+        shop_id: &str,
+        product_id: &str,
+        event: Option<&tts_tiktok::webhook::ProductAuditStatusChange>,
+    ) -> Result<Option<String>> {
         let mappings = self
             .store
             .find_product_mappings_by_tiktok_product(shop_id, product_id)
             .await?;
+        let audit_key = format!("{AUDIT_CURSOR_PREFIX}{product_id}");
+        let applied = self
+            .store
+            .get_cursor(shop_id, &audit_key)
+            .await?
+            .and_then(|c| c.position.parse::<i64>().ok());
+        if let Some(e) = event {
+            let written = mappings.iter().filter_map(|m| m.last_synced_at).max();
+            if audit_event_is_current(e, written, applied)
+                && let (Some(status), Some(reasons), Some(update_time)) =
+                    (e.status.clone(), e.audit_failed_reasons.as_ref(), e.update_time)
+            {
+                let reasons = audit_reasons(&serde_json::to_value(reasons).unwrap_or_default());
+                for mut m in mappings {
+                    m.audit_status = Some(status.clone());
+                    m.audit_reasons = reasons.clone();
+                    self.store.upsert_product_mapping(&m).await?;
+                }
+                self.store
+                    .set_cursor(shop_id, &audit_key, &update_time.to_string())
+                    .await?;
+                return Ok(Some(status));
+            }
+        }
         let shop = self.tiktok.shop(shop_id)?;
         let detail: Value = shop
             .call_id(
@@ -1198,8 +1250,36 @@ impl ProductExporter {
             };
             self.store.upsert_product_mapping(&m).await?;
         }
+        // TikTok's time of the state just applied: an older audit event cannot overwrite it.
+        if let Some(t) = detail["update_time"].as_i64().filter(|t| Some(*t) > applied) {
+            self.store.set_cursor(shop_id, &audit_key, &t.to_string()).await?;
+        }
         Ok(Some(status))
     }
+}
+
+/// Prefix of the cursor kind holding, per TikTok product, the `update_time` of the audit state last
+/// applied to its mappings (`product.audit:<product id>`).
+pub const AUDIT_CURSOR_PREFIX: &str = "product.audit:";
+
+/// True when a PRODUCT_AUDIT_STATUS_CHANGE can be applied as it is, without reading the product:
+/// it carries a status, `audit_failed_reasons` (an empty list counts: an approval) and an
+/// `update_time` later than both the last write of the product's mappings (`written`, our clock:
+/// an export sends a new version, whose audit comes later) and the audit state last applied
+/// (`applied`, TikTok's clock). Anything else (a duplicate, an event of the same second, one
+/// delivered late) is answered by `products.get`, which is always current. Pure.
+pub fn audit_event_is_current(
+    event: &tts_tiktok::webhook::ProductAuditStatusChange,
+    written: Option<i64>,
+    applied: Option<i64>,
+) -> bool {
+    let Some(t) = event.update_time.filter(|t| *t > 0) else {
+        return false;
+    };
+    event.status.as_deref().is_some_and(|s| !s.is_empty())
+        && event.audit_failed_reasons.is_some()
+        && written.is_none_or(|w| t > w)
+        && applied.is_none_or(|a| t > a)
 }
 
 /// The seller SKU of a variation as the mapper builds it (its own function is private). Pure.
@@ -1261,27 +1341,33 @@ pub fn audit_reasons(v: &Value) -> Vec<String> {
 }
 
 /// Handles product webhooks (5 PRODUCT_STATUS_CHANGE, 37 PRODUCT_AUDIT_STATUS_CHANGE): the audit
-/// status on the product's mappings follows TikTok. TikTok's current state is read with
-/// `products.get`, so duplicated or out-of-order webhooks cannot move the status backwards, and the
-/// audit reasons (which webhook 37 does not always carry) are stored with a FAILED status.
+/// status on the product's mappings follows TikTok. A webhook 37 that carries its
+/// `audit_failed_reasons` is applied as it is when it is newer than what the mappings hold
+/// ([`audit_event_is_current`]); otherwise (webhook 5, a 37 without reasons, or one that may be
+/// stale) TikTok's current state is read with `products.get`, so duplicated or out-of-order
+/// webhooks cannot move the status backwards, and the audit reasons are stored with a FAILED status.
 pub struct ProductEvents(pub Arc<ProductExporter>);
 
 #[async_trait::async_trait]
 impl crate::inbox::EventHandler for ProductEvents {
     async fn handle(&self, notification: &tts_tiktok::webhook::Notification) -> Result<()> {
         use tts_tiktok::webhook::Event;
-        let product_id = match &notification.event {
-            Event::ProductStatusChange(e) => &e.product_id,
-            Event::ProductAuditStatusChange(e) => &e.product_id,
+        let (product_id, audit) = match &notification.event {
+            Event::ProductStatusChange(e) => (&e.product_id, None),
+            Event::ProductAuditStatusChange(e) => (&e.product_id, Some(e)),
             _ => return Ok(()),
         };
         if product_id.is_empty() {
             return Ok(());
         }
-        let applied = self
-            .0
-            .apply_product_status(&notification.shop_id, product_id)
-            .await?;
+        let applied = match audit {
+            Some(e) => self.0.apply_audit_event(&notification.shop_id, e).await?,
+            None => {
+                self.0
+                    .apply_product_status(&notification.shop_id, product_id)
+                    .await?
+            }
+        };
         tracing::debug!(shop = %notification.shop_id, product = %product_id, status = ?applied, "product status applied");
         Ok(())
     }
@@ -1360,6 +1446,55 @@ mod tests {
         )));
         assert!(!is_refusal(&Error::new(ErrorCode::ServiceUnavailable, "503")));
         assert!(!is_refusal(&Error::new(ErrorCode::Timeout, "slow")));
+    }
+
+    #[test]
+    fn an_audit_event_with_reasons_is_applied_only_when_newer_than_the_state_held() {
+        let event: tts_tiktok::webhook::ProductAuditStatusChange = serde_json::from_value(json!({
+            "product_id": "1", "status": "FAILED", "update_time": 100,
+            "audit_failed_reasons": [{"position": "title", "reasons": ["prohibited word"]}],
+        }))
+        .unwrap();
+        assert!(audit_event_is_current(&event, None, None));
+        assert!(audit_event_is_current(&event, Some(99), Some(99)));
+        assert!(
+            !audit_event_is_current(&event, Some(100), None),
+            "same second as our write"
+        );
+        assert!(
+            !audit_event_is_current(&event, Some(120), None),
+            "before our last write"
+        );
+        assert!(
+            !audit_event_is_current(&event, None, Some(100)),
+            "already applied"
+        );
+        assert!(
+            !audit_event_is_current(&event, None, Some(130)),
+            "a newer state is held"
+        );
+        let approval = tts_tiktok::webhook::ProductAuditStatusChange {
+            status: Some("ACTIVATE".into()),
+            audit_failed_reasons: Some(Vec::new()),
+            ..event.clone()
+        };
+        assert!(
+            audit_event_is_current(&approval, Some(99), None),
+            "an empty list is an answer"
+        );
+        let without = |f: fn(&mut tts_tiktok::webhook::ProductAuditStatusChange)| {
+            let mut e = event.clone();
+            f(&mut e);
+            audit_event_is_current(&e, None, None)
+        };
+        assert!(
+            !without(|e| e.audit_failed_reasons = None),
+            "no reasons: read the product"
+        );
+        assert!(!without(|e| e.status = None));
+        assert!(!without(|e| e.update_time = None));
+        let reasons = serde_json::to_value(event.audit_failed_reasons.unwrap()).unwrap();
+        assert_eq!(audit_reasons(&reasons), vec!["title: prohibited word"]);
     }
 
     #[test]

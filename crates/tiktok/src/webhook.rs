@@ -200,14 +200,100 @@ lenient_struct!(
         update_time: Option<i64>,
     }
 );
-lenient_struct!(
-    /// Type 37 (shape not documented in our sources: the product id and status are read leniently).
-    ProductAuditStatusChange {
-        product_id: String => "lenient::string",
-        status: Option<String>,
-        update_time: Option<i64>,
+/// Type 37. Its `data` is not documented in our sources (spec §6 lists the topic only; UNVERIFIED):
+/// everything is read leniently. `audit_failed_reasons` is taken to have the shape of the product
+/// detail's field (`[{position, reasons[], suggestions[]}]`, as the sandbox sends it); whatever else
+/// arrives there never fails the notification (see [`AuditFailedReason`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProductAuditStatusChange {
+    #[serde(default, deserialize_with = "lenient::string")]
+    pub product_id: String,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub status: Option<String>,
+    /// The audit's reasons; `None` when the notification carries none (or nothing readable), so
+    /// the receiver must read them from the product (`products.get`).
+    #[serde(
+        default,
+        deserialize_with = "audit_failed_reasons",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub audit_failed_reasons: Option<Vec<AuditFailedReason>>,
+    #[serde(default, deserialize_with = "lenient::opt_int")]
+    pub update_time: Option<i64>,
+    /// Fields we don't model, kept as received.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
+}
+
+/// One entry of `audit_failed_reasons`: where (`position`, e.g. `title`), why, and what to do.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AuditFailedReason {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    #[serde(default)]
+    pub suggestions: Vec<String>,
+    /// Fields we don't model (e.g. `listing_platform`), kept as received.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, Value>,
+}
+
+impl AuditFailedReason {
+    /// One entry from whatever TikTok sent: an object (`reasons` / `suggestions` as a list or a
+    /// single text), or a bare text (a reason). `None` for anything without text.
+    fn lenient(value: Value) -> Option<Self> {
+        fn texts(v: Option<Value>) -> Vec<String> {
+            match v {
+                Some(Value::String(s)) if !s.trim().is_empty() => vec![s],
+                Some(Value::Array(items)) => items
+                    .into_iter()
+                    .filter_map(|i| match i {
+                        Value::String(s) if !s.trim().is_empty() => Some(s),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            }
+        }
+        match value {
+            Value::String(s) if !s.trim().is_empty() => Some(AuditFailedReason {
+                reasons: vec![s],
+                ..Default::default()
+            }),
+            Value::Object(mut m) => {
+                let position = match m.remove("position") {
+                    Some(Value::String(s)) if !s.is_empty() => Some(s),
+                    _ => None,
+                };
+                let reasons = texts(m.remove("reasons"));
+                let suggestions = texts(m.remove("suggestions"));
+                (!reasons.is_empty() || !suggestions.is_empty()).then_some(AuditFailedReason {
+                    position,
+                    reasons,
+                    suggestions,
+                    other: m,
+                })
+            }
+            _ => None,
+        }
     }
-);
+}
+
+/// `audit_failed_reasons` read leniently: a list (entries without text are dropped), a single entry,
+/// or nothing (`null`, missing, another type → `None`). Never an error: a malformed field must not
+/// cost the status change it comes with.
+fn audit_failed_reasons<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Vec<AuditFailedReason>>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::Array(items)) => Some(items.into_iter().filter_map(AuditFailedReason::lenient).collect()),
+        Some(one @ (Value::Object(_) | Value::String(_))) => {
+            Some(AuditFailedReason::lenient(one).into_iter().collect())
+        }
+        _ => None,
+    })
+}
 
 #[derive(Deserialize)]
 struct RawNotification {
@@ -382,6 +468,69 @@ mod tests {
             "numeric ids become exact strings"
         );
         assert_eq!(parsed.event, Event::Unknown(serde_json::json!({"new":[1]})));
+    }
+
+    #[test]
+    fn product_audit_events_carry_their_failed_reasons_when_sent() {
+        let event = |data: &str| {
+            let body = format!(
+                r#"{{"type":37,"tts_notification_id":"1","shop_id":"2","timestamp":3,"data":{data}}}"#
+            );
+            match parse(body.as_bytes()).unwrap().event {
+                Event::ProductAuditStatusChange(e) => e,
+                other => panic!("{other:?}"),
+            }
+        };
+        // As the sandbox sends it (the product detail's shape).
+        let e = event(
+            r#"{"product_id":1729382000000000001,"status":"FAILED","update_time":"1700000000","audit_failed_reasons":[
+                {"position":"title","reasons":["The title contains a prohibited word."],"suggestions":["Remove it."],"listing_platform":"TIKTOK_SHOP"}]}"#,
+        );
+        assert_eq!(e.product_id, "1729382000000000001");
+        assert_eq!(
+            (e.status.as_deref(), e.update_time),
+            (Some("FAILED"), Some(1_700_000_000))
+        );
+        let reasons = e.audit_failed_reasons.unwrap();
+        assert_eq!(reasons.len(), 1);
+        assert_eq!(reasons[0].position.as_deref(), Some("title"));
+        assert_eq!(reasons[0].reasons, ["The title contains a prohibited word."]);
+        assert_eq!(reasons[0].suggestions, ["Remove it."]);
+        assert_eq!(reasons[0].other["listing_platform"], "TIKTOK_SHOP");
+        // Absent or unreadable: None (the receiver reads the product); never a failed parse.
+        assert_eq!(
+            event(r#"{"product_id":"9","status":"ACTIVATE"}"#).audit_failed_reasons,
+            None
+        );
+        assert_eq!(
+            event(r#"{"product_id":"9","audit_failed_reasons":null}"#).audit_failed_reasons,
+            None
+        );
+        assert_eq!(
+            event(r#"{"product_id":"9","audit_failed_reasons":17}"#).audit_failed_reasons,
+            None
+        );
+        // Present but empty (an approval) is not absent.
+        assert_eq!(
+            event(r#"{"product_id":"9","audit_failed_reasons":[]}"#).audit_failed_reasons,
+            Some(vec![])
+        );
+        // Other shapes: a bare text, a single object, a reason given as text, junk entries dropped.
+        let e = event(
+            r#"{"product_id":"9","audit_failed_reasons":["Blurry image",{"position":"main_images","reasons":"Too small"},{"x":1},7]}"#,
+        );
+        let reasons = e.audit_failed_reasons.unwrap();
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert_eq!(reasons[0].reasons, ["Blurry image"]);
+        assert_eq!(
+            (reasons[1].position.as_deref(), reasons[1].reasons.clone()),
+            (Some("main_images"), vec!["Too small".to_string()])
+        );
+        let e = event(r#"{"product_id":"9","audit_failed_reasons":{"reasons":["One"]}}"#);
+        assert_eq!(e.audit_failed_reasons.unwrap()[0].reasons, ["One"]);
+        // Serialized back (what JS sees): the field only when it was there.
+        let json = serde_json::to_value(event(r#"{"product_id":"9","status":"ACTIVATE"}"#)).unwrap();
+        assert!(json.get("audit_failed_reasons").is_none(), "{json}");
     }
 
     #[test]

@@ -1,0 +1,343 @@
+//! What the engines keep between events and between restarts, end to end: the TikTok sandbox and the
+//! PlentyONE stand-in in-process, a SQLite store. The stand-in's catalogue (12 items, 60 variations)
+//! is exported to the sandbox's DE shop first.
+//!
+//! - product audit webhooks (37) that carry their reasons are applied without reading the product.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tts_mapping::category::CategoryMapping;
+use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
+use tts_mapping::product::ProductMappingConfig;
+use tts_store::{InboxQuery, InboxState, ProductMapping, ProductMappingQuery, Store};
+use tts_sync::inbox::EventHandler;
+use tts_sync::products::{ExportSettings, ProductEvents, ProductExporter, ShopExport};
+use tts_sync::stock::{NoReservations, PushedValues};
+use tts_tiktok::client::{CallInput, Client};
+use tts_tiktok::model::product::{ProductAttribute, ProductAttributeValue};
+
+/// `=` + the exact counter key of Get Product.
+const GET_PRODUCT: &str = "=GET /product/202309/products/{product_id}";
+
+async fn control(http: &reqwest::Client, url: &str, method: &str, body: Value) -> Value {
+    let res = http
+        .request(method.parse().unwrap(), url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{method} {url}: {}", res.status());
+    res.json().await.unwrap()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    tiktok: tts_sandbox::Running,
+    plenty: tts_plenty_sandbox::Running,
+    http: reqwest::Client,
+    shop_id: String,
+    client: Client,
+    plenty_client: tts_plenty::client::Client,
+    config: ProductMappingConfig,
+}
+
+impl World {
+    fn exporter(&self) -> Arc<ProductExporter> {
+        Arc::new(
+            ProductExporter::new(
+                self.store.clone(),
+                self.client.clone(),
+                self.plenty_client.clone(),
+                vec![ShopExport::new(self.config.clone())],
+                Arc::new(NoReservations),
+                PushedValues::new(),
+                "test-exporter",
+                ExportSettings::default(),
+            )
+            .unwrap(),
+        )
+    }
+
+    async fn mappings(&self) -> Vec<ProductMapping> {
+        self.store
+            .list_product_mappings(&ProductMappingQuery {
+                shop_id: self.shop_id.clone(),
+                status: None,
+                after_variation_id: None,
+                limit: 1000,
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Successful calls of the sandbox's endpoints whose key contains `endpoint_part` (or is it,
+    /// with a leading `=`).
+    async fn tiktok_counter(&self, endpoint_part: &str) -> u64 {
+        let c = control(
+            &self.http,
+            &format!("{}/_sandbox/counters", self.tiktok.base_url),
+            "GET",
+            json!({}),
+        )
+        .await;
+        c["endpoints"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| match endpoint_part.strip_prefix('=') {
+                Some(exact) => k.as_str() == exact,
+                None => k.contains(endpoint_part),
+            })
+            .map(|(_, v)| v["ok"].as_u64().unwrap_or(0))
+            .sum()
+    }
+
+    /// Webhooks of `event_type` in the inbox, parsed.
+    async fn inbox_events(&self, event_type: i64) -> Vec<tts_tiktok::webhook::Notification> {
+        let rows = self
+            .store
+            .list_inbox(&InboxQuery {
+                shop_id: Some(self.shop_id.clone()),
+                state: InboxState::Pending,
+                after_notification_id: None,
+                limit: 1000,
+            })
+            .await
+            .unwrap();
+        rows.into_iter()
+            .filter(|m| m.event_type == event_type)
+            .map(|m| tts_tiktok::webhook::parse(&m.payload).unwrap())
+            .collect()
+    }
+}
+
+/// Both stand-ins, the DE shop (both PlentyONE warehouses feed its sales warehouse, buffer 1 unit), a
+/// SQLite store. With `webhooks`, the sandbox delivers its webhooks (twice each, shuffled) into the
+/// inbox; audits take `audit_delay_ms`.
+async fn world(webhooks: bool, audit_delay_ms: u64) -> World {
+    let (dir, store) = common::temp_store().await;
+    let tiktok = common::tiktok_sandbox(
+        &store,
+        webhooks,
+        tts_sandbox::Config {
+            audit_delay_ms,
+            ..Default::default()
+        },
+    )
+    .await;
+    let plenty_config = tts_plenty_sandbox::Config {
+        window: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let (plenty_user, plenty_password) = (plenty_config.username.clone(), plenty_config.password.clone());
+    let plenty = tts_plenty_sandbox::start(plenty_config).await.unwrap();
+
+    let http = reqwest::Client::new();
+    let info = control(
+        &http,
+        &format!("{}/_sandbox/info", tiktok.base_url),
+        "GET",
+        json!({}),
+    )
+    .await;
+    let shop = info["shops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["region"] == "DE")
+        .unwrap()
+        .clone();
+    let shop_id = shop["id"].as_str().unwrap().to_string();
+    let tokens = control(
+        &http,
+        &format!("{}/_sandbox/tokens", tiktok.base_url),
+        "POST",
+        json!({"open_id": shop["open_id"]}),
+    )
+    .await;
+    let client = common::sandbox_client(&tiktok.base_url, &info, &shop, &tokens).await;
+    let warehouses = client
+        .shop(&shop_id)
+        .unwrap()
+        .call_id("logistics.warehouses", CallInput::default())
+        .await
+        .unwrap()
+        .value()
+        .unwrap();
+    let sales = warehouses["warehouses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["type"] == "SALES_WAREHOUSE")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let plenty_client = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
+        plenty.base_url.clone(),
+        plenty_user,
+        plenty_password,
+    ))
+    .unwrap();
+    let config = ProductMappingConfig {
+        shop_id: shop_id.clone(),
+        region: "DE".into(),
+        currency: "EUR".into(),
+        languages: vec!["de".into(), "en".into()],
+        sales_price_id: 1,
+        inventory: InventoryConfig {
+            warehouses: WarehouseMapping::new([(1, sales.clone()), (2, sales.clone())]),
+            buffer: StockBuffer {
+                absolute: Decimal::from(1),
+                percent: Decimal::ZERO,
+            },
+            ..Default::default()
+        },
+        // The stand-in has no categories: everything goes to T-shirts, which requires Material.
+        categories: CategoryMapping::default().with_default("601302"),
+        category_product_attributes: HashMap::from([(
+            "601302".to_string(),
+            vec![ProductAttribute {
+                id: "100198".into(),
+                values: vec![ProductAttributeValue {
+                    id: Some("3001".into()),
+                    name: Some("Cotton".into()),
+                }],
+            }],
+        )]),
+        ..Default::default()
+    };
+    World {
+        _dir: dir,
+        store,
+        tiktok,
+        plenty,
+        http,
+        shop_id,
+        client,
+        plenty_client,
+        config,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn audit_webhooks_with_reasons_are_applied_without_reading_the_product() {
+    // Audits end 2 s after the create, so TikTok's update_time is after the mappings were written.
+    let w = world(true, 2_000).await;
+    // Item 103's title fails the sandbox's audit (`REJECT`), with a reason.
+    {
+        let mut store = w.plenty.sandbox.store.lock().unwrap();
+        for text in &mut store.catalog.items.get_mut(&103).unwrap().texts {
+            text.1 = format!("{} REJECT", text.1);
+        }
+    }
+    let exporter = w.exporter();
+    let export = exporter.export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(export.created, 11, "{export:?}");
+    let products: HashSet<String> = w
+        .mappings()
+        .await
+        .into_iter()
+        .filter_map(|m| m.tiktok_product_id)
+        .collect();
+    assert_eq!(products.len(), 11);
+
+    // The sandbox's signed PRODUCT_AUDIT_STATUS_CHANGE webhooks, one per product, reach the inbox.
+    let mut audits = Vec::new();
+    for _ in 0..200 {
+        audits = w.inbox_events(37).await;
+        if audits.len() == products.len() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(audits.len(), products.len(), "one audit webhook per product");
+    let failed: Vec<_> = audits
+        .iter()
+        .filter_map(|n| match &n.event {
+            tts_tiktok::webhook::Event::ProductAuditStatusChange(e) => Some(e),
+            _ => None,
+        })
+        .filter(|e| e.status.as_deref() == Some("FAILED"))
+        .collect();
+    assert_eq!(failed.len(), 1, "{audits:?}");
+    assert!(
+        failed[0]
+            .audit_failed_reasons
+            .as_ref()
+            .is_some_and(|r| !r.is_empty())
+    );
+
+    // Handled: the status and reasons come from the webhooks; TikTok is not asked.
+    let handler = ProductEvents(exporter.clone());
+    let gets = w.tiktok_counter(GET_PRODUCT).await;
+    for n in &audits {
+        handler.handle(n).await.unwrap();
+    }
+    assert_eq!(w.tiktok_counter(GET_PRODUCT).await, gets, "no products.get");
+    for m in w
+        .mappings()
+        .await
+        .iter()
+        .filter(|m| m.tiktok_product_id.is_some())
+    {
+        if m.plenty_item_id == 103 {
+            assert_eq!(m.audit_status.as_deref(), Some("FAILED"));
+            assert!(
+                m.audit_reasons
+                    .iter()
+                    .any(|r| r.starts_with("title: ") && r.contains("prohibited word")),
+                "{:?}",
+                m.audit_reasons
+            );
+        } else {
+            assert_eq!(m.audit_status.as_deref(), Some("ACTIVATE"), "{m:?}");
+            assert!(m.audit_reasons.is_empty());
+        }
+    }
+
+    // The same webhook once more (TikTok redelivers, or a stale copy): not newer than the state
+    // held, so TikTok's current state is read instead; the result is the same.
+    let failed_again = audits
+        .iter()
+        .find(|n| match &n.event {
+            tts_tiktok::webhook::Event::ProductAuditStatusChange(e) => e.status.as_deref() == Some("FAILED"),
+            _ => false,
+        })
+        .unwrap();
+    handler.handle(failed_again).await.unwrap();
+    assert_eq!(w.tiktok_counter(GET_PRODUCT).await, gets + 1);
+    // A webhook 37 without reasons: read from TikTok too.
+    let mut bare = failed_again.clone();
+    if let tts_tiktok::webhook::Event::ProductAuditStatusChange(e) = &mut bare.event {
+        e.audit_failed_reasons = None;
+        e.update_time = Some(now() + 60);
+    }
+    handler.handle(&bare).await.unwrap();
+    assert_eq!(w.tiktok_counter(GET_PRODUCT).await, gets + 2);
+    let m103: Vec<ProductMapping> = w
+        .mappings()
+        .await
+        .into_iter()
+        .filter(|m| m.plenty_item_id == 103)
+        .collect();
+    assert!(!m103.is_empty());
+    for m in m103 {
+        assert_eq!(m.audit_status.as_deref(), Some("FAILED"));
+        assert!(m.audit_reasons.iter().any(|r| r.contains("prohibited word")));
+    }
+}
