@@ -71,27 +71,6 @@ export declare class OAuthStates {
   verify(state: string, now?: number | undefined | null): VerifiedOAuthState
 }
 
-/** Order import: TikTok orders → exactly one PlentyONE order each, statuses followed. */
-export declare class OrderSync {
-  /** Adds or replaces a shop's settings (same shape as `shops[]` of the options). */
-  setShop(shop: any): void
-  /** The shops with order import settings. */
-  get shops(): Array<string>
-  /** Handles one batch of the webhook inbox. */
-  processInbox(): Promise<InboxBatchReport>
-  /** Drains the inbox in the background until `stop()`. Calling it twice does nothing more. */
-  start(): void
-  /** Stops the background worker after the batch in hand. */
-  stop(): Promise<void>
-  /** Catches up with TikTok for one shop (see `ReconcileOptions`); webhooks may be lost or late. */
-  reconcile(shopId: string, options?: ReconcileOptions | undefined | null): Promise<OrderReconcileReport>
-  /**
-   * Brings one order up to date now; resolves to `created`, `adopted`, `statusUpdated`,
-   * `unchanged`, `notImported: <why>` or `rejected: <why>`.
-   */
-  syncOrder(shopId: string, orderId: string): Promise<string>
-}
-
 /** AES-256-GCM sealing with a key ring: the first key seals, every key opens. */
 export declare class Sealer {
   /** `keys`: the value of `TIKTOK_SHOP_ENCRYPTION_KEY`: `[id:]base64key[,[id:]base64key...]`. */
@@ -107,6 +86,33 @@ export declare class Sealer {
   open(sealed: string, associatedData: string): string
   /** True when `sealed` was sealed with a key other than the current sealing key. */
   needsReseal(sealed: string): boolean
+}
+
+/** The sync engines of TikTok Shop for PlentyONE over one store and one TikTok client. */
+export declare class SyncEngines {
+  /** Adds or replaces a shop's settings in every engine (same shape as `shops[]` of the options). */
+  setShop(shop: any): void
+  /** The shops with settings. */
+  get shops(): Array<string>
+  /** The passes this process is running now, with their progress. */
+  active(): Array<SyncRunEvent>
+  /** Handles one batch of the webhook inbox. */
+  processInbox(): Promise<InboxBatchReport>
+  /** Drains the inbox in the background until `stop()`. Calling it twice does nothing more. */
+  start(): void
+  /** Stops the background inbox worker after the batch in hand. */
+  stop(): Promise<void>
+  /**
+   * Runs one pass of `kind` for a shop now, unless another worker (this process or another
+   * sharing the store) is running that shop and kind (`outcome: 'busy'`). Recorded as a sync run
+   * (or starts the queued `runId`), progress emitted to `onProgress` every heartbeat.
+   */
+  run(shopId: string, kind: 'orders' | 'products' | 'inventory' | 'fulfillment' | 'returns', options?: RunOptions): Promise<SyncRunResult>
+  /**
+   * Brings one order up to date now; resolves to `created`, `adopted`, `statusUpdated`,
+   * `unchanged`, `notImported: <why>` or `rejected: <why>`.
+   */
+  syncOrder(shopId: string, orderId: string): Promise<string>
 }
 
 /** The TikTok Shop API client of one app. */
@@ -259,10 +265,10 @@ export interface ClientOptionsInput {
 }
 
 /**
- * Sets up order import (creates the "TikTok Shop" referrer in PlentyONE once; shops can be given
- * here or added later with `setShop`).
+ * Sets up the sync engines: logs in to PlentyONE (session kept in the store), creates the
+ * "TikTok Shop" referrer once; shops can be given here or added later with `setShop`.
  */
-export declare function createOrderSync(store: NativeStore, client: TikTokShopClient, options: OrderSyncOptions): Promise<OrderSync>
+export declare function createSyncEngines(store: NativeStore, client: TikTokShopClient, options: SyncEnginesOptions, onProgress?: (event: SyncRunEvent) => void): Promise<SyncEngines>
 
 /** A documented error code. */
 export interface ErrorCodeInfo {
@@ -422,32 +428,6 @@ export interface OrderMappingRecord {
   updatedAt?: number
 }
 
-/** What a reconciliation pass did. */
-export interface OrderReconcileReport {
-  windows: number
-  seen: number
-  created: number
-  updated: number
-  unchanged: number
-  notImported: number
-  rejected: number
-  failed: number
-}
-
-/** Options of `createOrderSync`. */
-export interface OrderSyncOptions {
-  plenty: PlentyConnection
-  /**
-   * Per shop: how its orders map, as the Rust `OrderMappingConfig` (snake_case keys, every key
-   * optional except `shop_id` and `plenty_id`), e.g. `{ shop_id, plenty_id: 1000, payment_method_id,
-   * status: { overrides: { AWAITING_SHIPMENT: 5 } } }`. `referrer_id` defaults to a "TikTok Shop"
-   * referrer created once in PlentyONE.
-   */
-  shops?: Array<any>
-  /** Names this process's claims and leases; default `orders-<pid>`. */
-  owner?: string
-}
-
 /** One page of a search (`items` arrive through `JSON.parse`). */
 export interface PageResult {
   items: Array<any>
@@ -497,16 +477,6 @@ export interface ProductMappingRecord {
   updatedAt?: number
 }
 
-/** Options of `OrderSync.reconcile`. */
-export interface ReconcileOptions {
-  /** How far back the first pass looks (no cursor yet); default 7 days. */
-  lookbackSeconds?: number
-  /** Window size; default 6 h. */
-  windowSeconds?: number
-  /** Overlap between windows (clock skew, late indexing); default 10 min. */
-  overlapSeconds?: number
-}
-
 /**
  * `GET /api/v2/token/refresh`. The old access token stops working. Rejects with
  * `TTS_REAUTHORIZATION_REQUIRED` when the seller must connect again.
@@ -520,6 +490,14 @@ export interface RefreshAccessTokenInput {
   refreshToken: string
   /** Default `https://auth.tiktok-shops.com`. */
   authBase?: string
+}
+
+/** Options of `SyncEngines.run`. */
+export interface RunOptions {
+  /** A run queued in the store (phase `queued`) to start; without it a new run is recorded. */
+  runId?: number
+  /** `inventory` only: send every mapped SKU, not only changed ones (repairs drift on TikTok). */
+  full?: boolean
 }
 
 /** A shop and its tokens. */
@@ -600,12 +578,49 @@ export interface StoredShop {
   updatedAt?: number
 }
 
+/** Options of `createSyncEngines`. */
+export interface SyncEnginesOptions {
+  plenty: PlentyConnection
+  /**
+   * Per shop, every engine's settings (snake_case, as the Rust configs):
+   * `{ shop_id, region, orders: { plenty_id, … }, products: { categories, inventory, … },
+   * max_creates_per_day, tracking: { carriers, default_provider_id, … }, aftersales: { … } }`.
+   * `referrer_id` defaults to a "TikTok Shop" referrer created once in PlentyONE.
+   */
+  shops?: Array<any>
+  /** Names this process's leases and inbox claims; default `sync-<pid>`. */
+  owner?: string
+  timings?: SyncTimings
+}
+
 /** Progress of a running sync. */
 export interface SyncProgressInput {
   phase: string
   done: number
   total?: number
   errors: number
+}
+
+/** A pass's state: while it runs (every heartbeat) and once when it ends. */
+export interface SyncRunEvent {
+  runId: number
+  shopId: string
+  /** `orders`, `products`, `inventory`, `fulfillment` or `returns`. */
+  kind: string
+  /** `running`, `succeeded` (no item failed) or `failed` (some item or the pass failed; see `summary`). */
+  state: string
+  /** What the pass is doing, e.g. `window 3/28`, `changed variations`. */
+  phase: string
+  done: number
+  /** Items the pass will handle, once known. */
+  total?: number
+  errors: number
+  elapsedMs: number
+  ratePerSec: number
+  /** Seconds left at the rate so far (needs `total`). */
+  etaSeconds?: number
+  /** `{ report, progress }` once finished: the engine's report, or `report.error` with its code. */
+  summary?: any
 }
 
 /** A sync run and its progress. */
@@ -622,6 +637,32 @@ export interface SyncRunRecord {
   startedAt: number
   finishedAt?: number
   summary?: any
+}
+
+/** What `run` did. */
+export interface SyncRunResult {
+  /**
+   * `finished` (see `run`), `busy` (another worker runs this shop and kind now; a queued run stays
+   * queued) or `alreadyTaken` (the queued run was started elsewhere).
+   */
+  outcome: string
+  run?: SyncRunEvent
+  /** The lease holder when `busy`. */
+  holder?: string
+}
+
+/** Time windows and timings of the passes (all optional). */
+export interface SyncTimings {
+  /** How far back a first pass looks (no cursor yet); default 7 days. */
+  firstRunLookbackSeconds?: number
+  /** Order reconciliation window; default 6 h. */
+  orderWindowSeconds?: number
+  /** Overlap between windows and passes (clock skew, late indexing); default 10 min. */
+  overlapSeconds?: number
+  /** How often a running pass stores its progress, emits `onProgress` and renews its lease; default 1000. */
+  heartbeatMs?: number
+  /** A pass's (shop, kind) lease lasts this long without renewal; default 60. */
+  leaseTtlSeconds?: number
 }
 
 /** Tokens of a shop authorization. */

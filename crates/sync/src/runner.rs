@@ -172,6 +172,7 @@ pub struct Runner {
     settings: RunnerSettings,
     observer: Option<Observer>,
     active: Mutex<HashMap<i64, Active>>,
+    runs: std::sync::atomic::AtomicU64,
 }
 
 /// The lease a (shop, kind) pass holds.
@@ -194,6 +195,7 @@ impl Runner {
             settings,
             observer,
             active: Mutex::new(HashMap::new()),
+            runs: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -222,9 +224,15 @@ impl Runner {
     /// Runs one pass now, or says why not. `now` is the pass's end of time (unix seconds).
     pub async fn run(&self, request: RunRequest, now: i64) -> Result<RunOutcome> {
         let lease = lease_name(&request.shop_id, request.kind);
+        // A holder per run, not per process: two runs in one process exclude each other too.
+        let holder = format!(
+            "{}#{}",
+            self.owner,
+            self.runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         if !self
             .store
-            .acquire_lease(&lease, &self.owner, self.settings.lease_ttl)
+            .acquire_lease(&lease, &holder, self.settings.lease_ttl)
             .await?
         {
             let holder = self
@@ -235,14 +243,14 @@ impl Runner {
                 .unwrap_or_default();
             return Ok(RunOutcome::Busy { holder });
         }
-        let outcome = self.run_leased(&request, &lease, now).await;
-        if let Err(e) = self.store.release_lease(&lease, &self.owner).await {
+        let outcome = self.run_leased(&request, &lease, &holder, now).await;
+        if let Err(e) = self.store.release_lease(&lease, &holder).await {
             tracing::warn!(lease = %lease, code = %e.code(), error = %e, "sync lease not released; it expires");
         }
         outcome
     }
 
-    async fn run_leased(&self, request: &RunRequest, lease: &str, now: i64) -> Result<RunOutcome> {
+    async fn run_leased(&self, request: &RunRequest, lease: &str, holder: &str, now: i64) -> Result<RunOutcome> {
         let kind = request.kind;
         let run: SyncRun = match request.queued_run_id {
             Some(id) => match self.store.get_sync_run(id).await? {
@@ -303,7 +311,7 @@ impl Runner {
                     if let Err(e) = self.store.update_sync_run(run.id, &stored(&progress.snapshot())).await {
                         tracing::warn!(code = %e.code(), error = %e, "sync run progress not stored");
                     }
-                    match self.store.renew_lease(lease, &self.owner, self.settings.lease_ttl).await {
+                    match self.store.renew_lease(lease, holder, self.settings.lease_ttl).await {
                         Ok(true) => {}
                         // Another worker took over (this one stalled past the TTL): stop here; every
                         // engine's pass can be cut anywhere and repeated.
