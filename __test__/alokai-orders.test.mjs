@@ -1,6 +1,7 @@
-// Orders in, through the Alokai integration: with PlentyONE REST configured (and PLENTY_ID) and the
+// The sync through the Alokai integration: with PlentyONE REST configured (and PLENTY_ID) and the
 // durable store, a connected shop's paid orders become PlentyONE orders from their webhooks, once each,
-// and a buyer's cancellation follows. Both stand-ins run as processes (debug builds).
+// a buyer's cancellation follows, and triggered runs of every kind export the catalogue, push stock and
+// report their progress. Both stand-ins run as processes (debug builds).
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -33,6 +34,16 @@ before(async () => {
       redirectUri: 'http://127.0.0.1/api/tiktok/callback', apiBase: info.base_url, authBase: info.base_url, authorizeBase: info.base_url,
       databaseUrl: `sqlite://${join(dir, 'mw.db')}`, encryptionKey: generateEncryptionKey(),
       plenty: { restUrl: plenty.info.base_url, username: plenty.info.username, password: plenty.info.password, plentyId: 1000 },
+      sync: {
+        defaults: {
+          // The stand-in's catalogue has no TikTok categories: everything goes to one that needs Material.
+          products: {
+            categories: { default_category_id: '601302' },
+            category_product_attributes: { 601302: [{ id: '100198', values: [{ id: '3001', name: 'Cotton' }] }] },
+          },
+        },
+        timings: { firstRunLookbackSeconds: 3600, heartbeatMs: 50 },
+      },
     },
   })
   mw = await startMiddleware({ port: 0, config: { ...config, logger: quiet } })
@@ -58,10 +69,10 @@ async function waitFor(check, ms = 20000) {
 }
 
 test('paid orders become one PlentyONE order each; a cancellation follows', async () => {
-  assert.ok(runtime.orderSync, 'order import runs when PlentyONE and a durable store are configured')
+  assert.ok(runtime.syncEngines, 'the sync runs when PlentyONE and a durable store are configured')
   const connected = await (await fetch(`${mw.url}/api/tiktok/auth`, { headers: { accept: 'application/json' } })).json()
   const shopId = connected.shops[0].shopId
-  assert.deepEqual(runtime.orderSync.shops, [shopId], 'the connected shop was added to the import')
+  assert.deepEqual(runtime.syncEngines.shops, [shopId], 'the connected shop was added to the engines')
 
   const { order_ids: ids } = await tiktok.control('POST', `/shops/${shopId}/orders`, { count: 4, status: 'AWAITING_SHIPMENT' })
   const mappings = await waitFor(async () => {
@@ -81,4 +92,49 @@ test('paid orders become one PlentyONE order each; a cancellation follows', asyn
   })
   const order = await plenty.control('GET', `/orders/${cancelled.plentyOrderId}`)
   assert.ok(order.statusId >= 8 && order.statusId < 9, `PlentyONE status ${order.statusId}`)
+})
+
+test('triggered runs of every kind finish; products, stock and progress are visible through the API', async () => {
+  const shopId = (await runtime.connection()).shops[0].shopId
+  const { data: wh } = await runtime.client.call(shopId, 'logistics.warehouses')
+  const sales = wh.warehouses.find((w) => w.type === 'SALES_WAREHOUSE').id
+  // Settings can change at runtime (e.g. after a merchant maps warehouses): the shop is set again.
+  runtime.config.sync.shops[shopId] = { products: { inventory: { warehouses: { links: [{ plenty_warehouse_id: 1, tiktok_warehouse_id: sales }] } } } }
+  runtime.syncEngines.setShop(runtime.shopSyncSettings(shopId, 'US'))
+
+  const res = await fetch(`${mw.url}/api/tiktok/sync/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ shopId }) })
+  assert.equal(res.status, 202, await res.clone().text())
+  const status = await waitFor(async () => {
+    const s = await runtime.syncStatus()
+    const runs = s.shops.find((x) => x.shopId === shopId).runs
+    const latest = ['orders', 'products', 'inventory', 'fulfillment', 'returns'].map((k) => runs.find((r) => r.kind === k))
+    return latest.every((r) => r && (r.state === 'succeeded' || r.state === 'failed')) ? { s, latest } : undefined
+  }, 60000)
+  for (const run of status.latest) assert.equal(run.state, 'succeeded', `${run.kind}: ${JSON.stringify(run.summary)}`)
+  const products = status.latest.find((r) => r.kind === 'products')
+  assert.ok(products.summary.report.created > 0, 'the catalogue was exported')
+  assert.equal(products.total, products.done, 'the export knew its total and went through it')
+  assert.equal(status.latest.find((r) => r.kind === 'inventory').summary.full, false, 'a triggered inventory pass sends changes only')
+  assert.deepEqual(status.s.engines.sort(), ['fulfillment', 'inventory', 'orders', 'products', 'returns'])
+  const shopStatus = status.s.shops.find((x) => x.shopId === shopId)
+  assert.ok(shopStatus.progress.some((p) => p.kind === 'products' && p.state === 'succeeded'), 'the last progress event of each pass is kept')
+  const mapped = await runtime.store.listProductMappings({ shopId, limit: 1000 })
+  assert.ok(mapped.filter((m) => m.tiktokProductId).length >= products.summary.report.created)
+})
+
+test('a full inventory pass can be asked for; a bad flag is refused with its field', async () => {
+  const shopId = (await runtime.connection()).shops[0].shopId
+  const post = (body) => fetch(`${mw.url}/api/tiktok/sync/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const bad = await post({ shopId, kind: 'inventory', full: 'yes' })
+  assert.equal(bad.status, 400)
+  assert.equal((await bad.json()).field, 'full')
+  const { runs } = await (await post({ shopId, kind: 'inventory', full: true })).json()
+  assert.equal(runs[0].phase, 'queued:full')
+  const done = await waitFor(async () => {
+    const [run] = await runtime.store.listSyncRuns(shopId, 'inventory', 1)
+    return run.id === runs[0].id && run.status !== 'running' ? run : undefined
+  })
+  assert.equal(done.status, 'succeeded', JSON.stringify(done.summary))
+  assert.equal(done.summary.full, true)
+  assert.ok(done.summary.report.stock_updates + done.summary.report.unchanged > 0, 'every mapped SKU was looked at')
 })

@@ -387,7 +387,7 @@ describe('SDK', () => {
     })
     await assert.rejects(sdk.tiktok.triggerSync({ kind: 'everything' }), (err) => isSpecificSdkHttpError(err, { statusCode: 400 }) && /kind must be one of/.test(err.message))
     const raw = await getJson(`${mw.url}/tiktok/disconnect`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[{"shopId":"999"}]' })
-    assert.deepEqual(raw.body, { code: 'TTS_NOT_FOUND', message: 'No TikTok shop 999 is connected.' })
+    assert.deepEqual(raw.body, { code: 'TTS_NOT_FOUND', message: 'No TikTok shop 999 is connected.', field: 'shopId' })
   })
 
   test('a seller who removes the app is marked deauthorized (409 for calls that need the shop)', async () => {

@@ -95,17 +95,27 @@ async function useStore(): Promise<StoredShop | null> {
 }
 export { useStore }
 
-// Order import.
-import { createOrderSync, type OrderReconcileReport } from '../index.js'
+// Sync engines.
+import { createSyncEngines, type SyncRunEvent, type SyncRunResult } from '../index.js'
 async function useSync(store: NativeStore, tiktok: TikTokShopClient): Promise<number> {
-  const sync = await createOrderSync(store, tiktok, {
-    plenty: { baseUrl: 'http://127.0.0.1:1', username: 'u', password: 'p' },
-    shops: [{ shop_id: '1', plenty_id: 1000 }],
-  })
+  const events: SyncRunEvent[] = []
+  const sync = await createSyncEngines(
+    store,
+    tiktok,
+    {
+      plenty: { baseUrl: 'http://127.0.0.1:1', username: 'u', password: 'p' },
+      shops: [{ shop_id: '1', region: 'DE', orders: { plenty_id: 1000 } }],
+      timings: { firstRunLookbackSeconds: 3600 },
+    },
+    (event) => events.push(event),
+  )
   sync.start()
-  const report: OrderReconcileReport = await sync.reconcile('1', { lookbackSeconds: 3600 })
+  const result: SyncRunResult = await sync.run('1', 'inventory', { full: true })
+  // @ts-expect-error only the five sync kinds
+  await sync.run('1', 'stock')
   await sync.stop()
-  return report.created + (await sync.processInbox()).done
+  const eta: number | null | undefined = sync.active()[0]?.etaSeconds
+  return (result.run?.done ?? 0) + (eta ?? 0) + (await sync.processInbox()).done + events.length
 }
 export { useSync }
 

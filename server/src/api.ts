@@ -45,7 +45,7 @@ export type Endpoints = {
   /** Sync runs per shop, webhook counters, inbox backlog. */
   getSyncStatus(): Promise<SyncStatus>
   /** Queues a run per (shop, kind); all connected shops and all kinds by default. */
-  triggerSync(params?: { shopId?: string; kind?: SyncKind }): Promise<TriggerSyncResult>
+  triggerSync(params?: { shopId?: string; kind?: SyncKind; full?: boolean }): Promise<TriggerSyncResult>
   listProductMappings(params?: MappingQueryInput): Promise<ProductMappingsResult>
   listOrderMappings(params?: MappingQueryInput): Promise<OrderMappingsResult>
   /** Webhooks in the inbox (default: failing ones), without bodies. */
@@ -73,7 +73,7 @@ export const api: WithContext<Endpoints> = {
   getAuthorizationUrl: (context) => call(context, () => context.client.authorizationUrl()),
   disconnect: (context, p) => call(context, () => context.client.disconnect(params<{ shopId: string }>(p).shopId)),
   getSyncStatus: (context) => call(context, () => context.client.syncStatus()),
-  triggerSync: (context, p) => call(context, () => context.client.triggerSync(params<{ shopId?: string; kind?: SyncKind }>(p))),
+  triggerSync: (context, p) => call(context, () => context.client.triggerSync(params<{ shopId?: string; kind?: SyncKind; full?: boolean }>(p))),
   listProductMappings: (context, p) => call(context, () => context.client.productMappings(params<MappingQueryInput>(p))),
   listOrderMappings: (context, p) => call(context, () => context.client.orderMappings(params<MappingQueryInput>(p))),
   listInbox: (context, p) => call(context, () => context.client.inbox(params<{ state?: string; shopId?: string; after?: string; limit?: number }>(p))),

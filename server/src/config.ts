@@ -47,6 +47,14 @@ export interface TikTokIntegrationConfig {
   stateTtlSeconds?: number
   /** A store to use instead of opening one from `databaseUrl` (tests, custom backends). */
   store?: TikTokStore
+  /**
+   * `TIKTOK_SHOP_SYNC_SETTINGS` (JSON): what the sync engines do per shop, snake_case as the Rust configs.
+   * `defaults` apply to every shop, `shops[shopId]` overlays them section by section. Sections: `orders`
+   * (PlentyONE order mapping; `plenty_id` defaults to PLENTY_ID), `products` (category and warehouse
+   * mapping, buffer, languages, sales price), `max_creates_per_day`, `tracking` (carrier map), `aftersales`
+   * (cancellation and return rules). `timings` sets the passes' windows (camelCase, see `SyncTimings`).
+   */
+  sync?: SyncSettingsInput | string
   /** Options passed to the addon's `TikTokShopClient` (rate, retries, timeouts). */
   client?: { ratePerSecond?: number; burst?: number; maxAttempts?: number; retryBaseDelayMs?: number; requestTimeoutMs?: number }
   [key: string]: unknown
@@ -72,6 +80,85 @@ export interface ResolvedConfig {
   adminToken?: string
   stateTtlSeconds: number
   client: NonNullable<TikTokIntegrationConfig['client']>
+  sync: ResolvedSyncSettings
+}
+
+/** One shop's engine settings (each section optional; see `configuration.sync`). */
+export interface ShopEngineSettings {
+  orders?: Record<string, unknown>
+  products?: Record<string, unknown>
+  max_creates_per_day?: number
+  tracking?: Record<string, unknown>
+  aftersales?: Record<string, unknown>
+}
+
+export interface SyncSettingsInput {
+  defaults?: ShopEngineSettings
+  shops?: Record<string, ShopEngineSettings>
+  timings?: { firstRunLookbackSeconds?: number; orderWindowSeconds?: number; overlapSeconds?: number; heartbeatMs?: number; leaseTtlSeconds?: number }
+}
+
+export interface ResolvedSyncSettings {
+  defaults: ShopEngineSettings
+  shops: Record<string, ShopEngineSettings>
+  timings?: NonNullable<SyncSettingsInput['timings']>
+}
+
+/** The sections of a shop's sync settings (`configuration.sync.defaults` / `.shops[shopId]`). */
+export const SHOP_SETTINGS_KEYS = ['orders', 'products', 'max_creates_per_day', 'tracking', 'aftersales'] as const
+const SECTION_KEYS: readonly string[] = SHOP_SETTINGS_KEYS
+const TIMING_KEYS = ['firstRunLookbackSeconds', 'orderWindowSeconds', 'overlapSeconds', 'heartbeatMs', 'leaseTtlSeconds']
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Checks the shape of the sync settings; the engines check each section's fields when a shop is set. */
+export function resolveSyncSettings(raw: unknown, where: string, problems: string[]): ResolvedSyncSettings {
+  const out: ResolvedSyncSettings = { defaults: {}, shops: {} }
+  let value = raw
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value)
+    } catch (e) {
+      problems.push(`${where} is not valid JSON: ${(e as Error).message}`)
+      return out
+    }
+  }
+  if (value === undefined || value === null) return out
+  if (!isObject(value)) {
+    problems.push(`${where} must be an object { defaults?, shops?, timings? }`)
+    return out
+  }
+  const section = (v: unknown, path: string): ShopEngineSettings => {
+    if (!isObject(v)) {
+      problems.push(`${path} must be an object with any of ${SECTION_KEYS.join(', ')}`)
+      return {}
+    }
+    for (const [k, x] of Object.entries(v)) {
+      if (!SECTION_KEYS.includes(k)) problems.push(`${path}.${k} is not a sync setting (use ${SECTION_KEYS.join(', ')})`)
+      else if (k === 'max_creates_per_day') {
+        if (!Number.isInteger(x) || (x as number) < 1) problems.push(`${path}.max_creates_per_day must be a positive whole number`)
+      } else if (!isObject(x)) problems.push(`${path}.${k} must be an object`)
+    }
+    return v as ShopEngineSettings
+  }
+  for (const k of Object.keys(value)) {
+    if (!['defaults', 'shops', 'timings'].includes(k)) problems.push(`${where}.${k} is not known (use defaults, shops, timings)`)
+  }
+  if (value.defaults !== undefined) out.defaults = section(value.defaults, `${where}.defaults`)
+  if (value.shops !== undefined) {
+    if (!isObject(value.shops)) problems.push(`${where}.shops must map shop ids to settings`)
+    else for (const [id, v] of Object.entries(value.shops)) out.shops[id] = section(v, `${where}.shops.${id}`)
+  }
+  if (value.timings !== undefined) {
+    if (!isObject(value.timings)) problems.push(`${where}.timings must be an object`)
+    else {
+      for (const [k, x] of Object.entries(value.timings)) {
+        if (!TIMING_KEYS.includes(k)) problems.push(`${where}.timings.${k} is not known (use ${TIMING_KEYS.join(', ')})`)
+        else if (!Number.isInteger(x) || (x as number) < 0) problems.push(`${where}.timings.${k} must be a whole number ≥ 0`)
+      }
+      out.timings = value.timings as ResolvedSyncSettings['timings']
+    }
+  }
+  return out
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite://./data/tiktok-shop.db'
@@ -252,6 +339,11 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
 
   const client = typeof cfg.client === 'object' && cfg.client !== null ? { ...cfg.client } : {}
 
+  const sync =
+    cfg.sync !== undefined
+      ? resolveSyncSettings(cfg.sync, 'configuration.sync', problems)
+      : resolveSyncSettings(env.TIKTOK_SHOP_SYNC_SETTINGS?.trim() || undefined, 'TIKTOK_SHOP_SYNC_SETTINGS', problems)
+
   if (problems.length > 0) {
     throw new TikTokShopError(
       'TTS_CONFIG_INVALID',
@@ -279,6 +371,7 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
     ...(adminToken !== undefined ? { adminToken } : {}),
     stateTtlSeconds,
     client,
+    sync,
   }
 }
 

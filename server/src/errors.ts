@@ -99,9 +99,13 @@ export function errorCode(error: unknown): string | undefined {
 }
 
 /** The JSON body sent for an error: `{ code, message }`. Unknown errors get a generic message (it may hold anything). */
-export function errorBody(error: unknown): { code: string; message: string } {
+export function errorBody(error: unknown): { code: string; message: string; field?: string } {
   const code = errorCode(error)
-  if (code && error instanceof Error) return { code, message: error.message }
+  if (code && error instanceof Error) {
+    // The argument or setting to fix, when the error names one.
+    const field = (error as { field?: unknown }).field
+    return typeof field === 'string' ? { code, message: error.message, field } : { code, message: error.message }
+  }
   return { code: 'TTS_INTERNAL', message: 'Internal error in the TikTok Shop integration; see the middleware log.' }
 }
 

@@ -6,7 +6,7 @@
 import type { Express, NextFunction, Request, Response } from 'express'
 
 import { verifyWebhook } from '../../index.js'
-import { describe, errorBody, errorCode, httpStatusFor, sendError } from './errors.js'
+import { describe, errorBody, errorCode, httpStatusFor, sendError, TikTokShopError } from './errors.js'
 import { RAW_BODY, RAW_BODY_MISSING_MESSAGE, WEBHOOK_PATH, type RequestWithRawBody } from './raw-body.js'
 import { checkAdmin, type Logger, type MappingQueryInput, type TikTokRuntime } from './runtime.js'
 
@@ -252,7 +252,12 @@ export function registerRoutes(app: Express, runtime: TikTokRuntime, logger: Log
       const body = (req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? req.body : {}) as Record<string, unknown>
       const shopId = first(body.shopId) ?? first(req.query.shopId)
       const kind = first(body.kind) ?? first(req.query.kind)
-      res.status(202).json(await runtime.triggerSync({ ...(shopId ? { shopId } : {}), ...(kind ? { kind } : {}) }))
+      const fullRaw = body.full ?? first(req.query.full)
+      if (fullRaw !== undefined && ![true, false, 'true', 'false'].includes(fullRaw as never)) {
+        throw new TikTokShopError('TTS_INVALID_ARGUMENT', 'full must be true or false (a full inventory pass sends every mapped SKU)', { field: 'full' })
+      }
+      const full = fullRaw === true || fullRaw === 'true'
+      res.status(202).json(await runtime.triggerSync({ ...(shopId ? { shopId } : {}), ...(kind ? { kind } : {}), ...(full ? { full } : {}) }))
     }, { admin: true }),
   )
 }

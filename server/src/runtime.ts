@@ -7,7 +7,7 @@ import { inspect } from 'node:util'
 
 import {
   authorizeUrl,
-  createOrderSync,
+  createSyncEngines,
   exchangeAuthCode,
   generateEncryptionKey,
   getAuthorizedShops,
@@ -17,10 +17,11 @@ import {
   TikTokShopClient,
   type ClientEventInfo,
   type NativeStore,
-  type OrderSync,
+  type SyncEngines,
+  type SyncRunEvent,
   type WebhookNotification,
 } from '../../index.js'
-import { publicConfig, resolveConfig, type ResolvedConfig, type TikTokIntegrationConfig } from './config.js'
+import { publicConfig, resolveConfig, SHOP_SETTINGS_KEYS, type ResolvedConfig, type TikTokIntegrationConfig } from './config.js'
 import { describe, TikTokShopError } from './errors.js'
 import { openStore } from './store-factory.js'
 import type { InboxMessage, InboxState, MappingSyncStatus, OrderMapping, ProductMapping, ShopCredentials, SyncRun, TikTokStore } from './store.js'
@@ -71,7 +72,7 @@ export interface SyncStatus {
   note: string
   inbox: { pending: number }
   webhooks: WebhookStats
-  shops: Array<{ shopId: string; runs: SyncRunView[] }>
+  shops: Array<{ shopId: string; runs: SyncRunView[]; progress: SyncRunEvent[]; settingsProblem?: string }>
 }
 
 export interface WebhookStats {
@@ -119,6 +120,14 @@ export const ENGINES_NOTE =
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
+/** A run waiting for its engine (`queued`, or `queued:full` for a full inventory pass). */
+const isQueued = (run: SyncRun) => run.phase.startsWith('queued')
+
+/** How often a full inventory pass replaces the changed-only one. */
+export const FULL_INVENTORY_EVERY_SECONDS = 24 * 3600
+/** How soon a run that found its lease taken by another instance is tried again. */
+export const BUSY_RETRY_MS = 5_000
+
 function summary(s: ShopCredentials): ShopSummary {
   return {
     shopId: s.shopId,
@@ -139,13 +148,19 @@ export class TikTokRuntime {
   readonly id = randomUUID()
   readonly webhookStats: WebhookStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0 }
   readonly engines = new Map<string, SyncEngine>()
+  /** Kinds the native sync engines run (all of them once PlentyONE is configured). */
+  private readonly nativeKinds = new Set<string>()
   private timer: NodeJS.Timeout | undefined
   private ticking: Promise<void> | undefined
   private kickAgain = false
   private inboxHandler: InboxHandler | undefined
   private closed = false
-  /** The native order import (Rust): set when PlentyONE REST access and a durable store are configured. */
-  orderSync: OrderSync | undefined
+  /** The native sync engines (Rust): set when PlentyONE REST access and a durable store are configured. */
+  syncEngines: SyncEngines | undefined
+  /** Shops whose sync settings were refused, with the reason (shown by `syncStatus`). */
+  readonly settingsProblems = new Map<string, string>()
+  /** The last progress event of each (shop, kind) pass, running or just finished. */
+  readonly progress = new Map<string, SyncRunEvent>()
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -188,7 +203,7 @@ export class TikTokRuntime {
       await opened.store.close().catch(() => undefined)
       throw e
     }
-    await runtime.startOrderSync()
+    await runtime.startSyncEngines()
     runtime.startScheduler()
     if (config.adminToken === undefined) {
       logger.warning(
@@ -199,47 +214,91 @@ export class TikTokRuntime {
     return runtime
   }
 
-  /** PlentyONE settings of a shop's order import (snake_case: the Rust `OrderMappingConfig`). */
-  private orderImportSettings(shopId: string): Record<string, unknown> {
-    return { shop_id: shopId, plenty_id: this.config.plenty?.plentyId }
+  /**
+   * Every engine's settings for a shop (snake_case: the Rust configs): `configuration.sync.defaults`
+   * overlaid per section by `configuration.sync.shops[shopId]`, with the shop's id and region and
+   * `orders.plenty_id` from PLENTY_ID.
+   */
+  shopSyncSettings(shopId: string, region: string): Record<string, unknown> {
+    const { defaults, shops } = this.config.sync
+    const own = shops[shopId] ?? {}
+    const out: Record<string, unknown> = { shop_id: shopId, region }
+    for (const key of SHOP_SETTINGS_KEYS) {
+      const a = defaults[key]
+      const b = own[key]
+      if (a === undefined && b === undefined) continue
+      out[key] = typeof a === 'object' && a !== null && typeof b === 'object' && b !== null ? { ...a, ...b } : (b ?? a)
+    }
+    const orders = (out.orders ?? {}) as Record<string, unknown>
+    out.orders = { plenty_id: this.config.plenty?.plentyId, ...orders }
+    return out
+  }
+
+  /** Gives the engines a shop's settings; refused settings are logged and shown by `syncStatus`. */
+  private configureShop(shopId: string, region: string): boolean {
+    const engines = this.syncEngines
+    if (!engines) return false
+    try {
+      engines.setShop(this.shopSyncSettings(shopId, region))
+      this.settingsProblems.delete(shopId)
+      return true
+    } catch (e) {
+      const { code, message, field } = describe(e) as { code: string; message: string; field?: string }
+      this.settingsProblems.set(shopId, `${code}${field ? ` (${field})` : ''}: ${message}`)
+      this.logger.error('TikTok Shop sync settings refused for a shop: it is not synced until they are fixed', { tiktok: { shopId, code, field, message } })
+      return false
+    }
   }
 
   /**
-   * Starts the order import when PlentyONE is configured (with `plentyId`) and the store is durable: the
-   * Rust worker drains the webhook inbox into PlentyONE orders, and an "orders" engine reconciles on
-   * schedule. A PlentyONE that cannot be reached is logged, not fatal: the middleware (and plentysystems)
-   * keep serving, and webhooks keep landing in the inbox for later.
+   * Starts the sync engines when PlentyONE is configured (with `plentyId`) and the store is durable: the
+   * Rust worker drains the webhook inbox (orders, product audits, cancellations, returns) and each sync
+   * kind gets a native engine the scheduler runs. A PlentyONE that cannot be reached is logged, not
+   * fatal: the middleware (and plentysystems) keep serving, and webhooks keep landing in the inbox.
    */
-  private async startOrderSync(): Promise<void> {
+  private async startSyncEngines(): Promise<void> {
     const plenty = this.config.plenty
     const native = this.store.native as NativeStore | undefined
     if (!plenty) return
     if (plenty.plentyId === undefined || !native) {
       this.logger.warning(
         !native
-          ? 'TikTok Shop order import needs the durable store (TIKTOK_SHOP_DATABASE_URL sqlite: or postgres:): not started'
-          : 'TikTok Shop order import needs PLENTY_ID (configuration.plenty.plentyId), the PlentyONE client orders are created in: not started',
+          ? 'TikTok Shop sync needs the durable store (TIKTOK_SHOP_DATABASE_URL sqlite: or postgres:): not started'
+          : 'TikTok Shop sync needs PLENTY_ID (configuration.plenty.plentyId), the PlentyONE client orders are created in: not started',
       )
       return
     }
     try {
-      const shops = (await this.store.listShops(this.config.appKey)).filter((s) => s.status === 'connected')
-      this.orderSync = await createOrderSync(native, this.client, {
-        plenty: { baseUrl: plenty.restUrl, username: plenty.username, password: plenty.password },
-        shops: shops.map((s) => this.orderImportSettings(s.shopId)),
-        owner: `orders-${this.id}`,
-      })
+      this.syncEngines = await createSyncEngines(
+        native,
+        this.client,
+        {
+          plenty: { baseUrl: plenty.restUrl, username: plenty.username, password: plenty.password },
+          owner: `sync-${this.id}`,
+          timings: this.config.sync.timings,
+        },
+        (event) => this.onProgress(event),
+      )
     } catch (e) {
-      this.logger.error('TikTok Shop order import could not start (PlentyONE REST login or referrer failed)', { tiktok: describe(e) })
+      this.logger.error('TikTok Shop sync could not start (PlentyONE REST login or referrer failed)', { tiktok: describe(e) })
       return
     }
-    const sync = this.orderSync
-    sync.start()
-    this.registerEngine('orders', async ({ shopId }) => {
-      if (!sync.shops.includes(shopId)) sync.setShop(this.orderImportSettings(shopId))
-      return { engine: 'orders (native)', ...(await sync.reconcile(shopId)) }
-    })
-    this.logger.info('TikTok Shop order import running', { tiktok: { shops: sync.shops } })
+    const engines = this.syncEngines
+    for (const s of await this.store.listShops(this.config.appKey)) {
+      if (s.status === 'connected') this.configureShop(s.shopId, s.region)
+    }
+    engines.start()
+    for (const kind of SYNC_KINDS) this.nativeKinds.add(kind)
+    this.kick()
+    this.logger.info('TikTok Shop sync running', { tiktok: { shops: engines.shops, kinds: SYNC_KINDS } })
+  }
+
+  private onProgress(event: SyncRunEvent): void {
+    this.progress.set(`${event.shopId}:${event.kind}`, event)
+    if (event.state !== 'running') {
+      const { summary, ...rest } = event
+      this.logger[event.state === 'failed' ? 'warning' : 'info'](`TikTok Shop ${event.kind} pass ${event.state}`, { tiktok: { ...rest, report: (summary as { report?: unknown } | undefined)?.report } })
+    }
   }
 
   private async loadShops(): Promise<void> {
@@ -356,7 +415,7 @@ export class TikTokRuntime {
         refreshToken: tokens.refreshToken,
         refreshTokenExpireIn: tokens.refreshTokenExpireIn,
       })
-      this.orderSync?.setShop(this.orderImportSettings(s.id))
+      this.configureShop(s.id, s.region)
       const stored = await this.store.getShop({ appKey: this.config.appKey, shopId: s.id })
       if (stored) out.push(summary(stored))
     }
@@ -466,12 +525,20 @@ export class TikTokRuntime {
   // ---- sync ----
 
   static view(run: SyncRun): SyncRunView {
-    const state = run.status === 'running' ? (run.phase === 'queued' ? 'queued' : 'running') : run.status
+    const state = run.status === 'running' ? (isQueued(run) ? 'queued' : 'running') : run.status
     return { ...run, state }
   }
 
-  /** Records a queued run per (shop, kind); engines pick them up (none are installed yet: see ENGINES_NOTE). */
-  async triggerSync(input?: { shopId?: string; kind?: string }): Promise<{ runs: SyncRunView[]; note: string }> {
+  /** Sync kinds with an engine: the native ones and any registered from JS. */
+  engineKinds(): string[] {
+    return [...new Set([...this.nativeKinds, ...this.engines.keys()])]
+  }
+
+  /**
+   * Queues a run per (shop, kind) unless one is already waiting; the scheduler starts it within seconds.
+   * `full` (inventory only) sends every mapped SKU instead of only changed ones.
+   */
+  async triggerSync(input?: { shopId?: string; kind?: string; full?: boolean }): Promise<{ runs: SyncRunView[]; note: string }> {
     const kinds: string[] = input?.kind === undefined || input.kind === null ? [...SYNC_KINDS] : [input.kind]
     for (const k of kinds) {
       if (!(SYNC_KINDS as readonly string[]).includes(k)) throw new TikTokShopError('TTS_INVALID_ARGUMENT', `kind must be one of ${SYNC_KINDS.join(', ')}`, { field: 'kind' })
@@ -481,16 +548,17 @@ export class TikTokRuntime {
     const runs: SyncRunView[] = []
     for (const shop of shops) {
       for (const kind of kinds) {
-        const existing = (await this.store.listSyncRuns(shop.shopId, kind, 1))[0]
-        if (existing && existing.status === 'running') {
-          runs.push(TikTokRuntime.view(existing)) // one pending run per (shop, kind) is enough
+        const phase = input?.full && kind === 'inventory' ? 'queued:full' : 'queued'
+        const waiting = (await this.store.listSyncRuns(shop.shopId, kind, 5)).find((r) => isQueued(r) && r.status === 'running')
+        if (waiting && (waiting.phase === phase || phase === 'queued')) {
+          runs.push(TikTokRuntime.view(waiting)) // one waiting run per (shop, kind) is enough
           continue
         }
-        runs.push(TikTokRuntime.view(await this.store.startSyncRun(shop.shopId, kind, 'queued')))
+        runs.push(TikTokRuntime.view(await this.store.startSyncRun(shop.shopId, kind, phase)))
       }
     }
     this.kick()
-    return { runs, note: this.engines.size === 0 ? ENGINES_NOTE : 'Runs are queued and start within a few seconds.' }
+    return { runs, note: this.engineKinds().length === 0 ? ENGINES_NOTE : 'Runs are queued and start within a few seconds.' }
   }
 
   /** Webhooks in the inbox by state, without their bodies (they hold buyer data): for an errors view. */
@@ -515,12 +583,19 @@ export class TikTokRuntime {
   async syncStatus(): Promise<SyncStatus> {
     const shops: SyncStatus['shops'] = []
     for (const shop of await this.store.listShops(this.config.appKey)) {
-      shops.push({ shopId: shop.shopId, runs: (await this.store.listSyncRuns(shop.shopId, null, 20)).map(TikTokRuntime.view) })
+      const problem = this.settingsProblems.get(shop.shopId)
+      shops.push({
+        shopId: shop.shopId,
+        runs: (await this.store.listSyncRuns(shop.shopId, null, 20)).map(TikTokRuntime.view),
+        progress: [...this.progress.values()].filter((p) => p.shopId === shop.shopId),
+        ...(problem ? { settingsProblem: problem } : {}),
+      })
     }
+    const kinds = this.engineKinds()
     return {
       intervalMs: this.config.syncIntervalMs,
-      engines: [...this.engines.keys()],
-      note: this.engines.size === 0 ? ENGINES_NOTE : '',
+      engines: kinds,
+      note: kinds.length === 0 ? ENGINES_NOTE : '',
       inbox: { pending: await this.store.countInboxPending() },
       webhooks: { ...this.webhookStats },
       shops,
@@ -556,16 +631,27 @@ export class TikTokRuntime {
     this.timer.unref()
   }
 
-  /** Queues one run per (connected shop, kind with an engine) unless one is already queued or running. */
+  /**
+   * Queues one run per (connected shop, kind with an engine) unless one is already waiting. A run still
+   * in progress does not stop the next from being queued: it starts when the lease is free (and a run
+   * left "running" by a crashed process is closed by the native runner when it takes the lease). Once a
+   * day the inventory run is a full one, repairing any drift on TikTok.
+   */
   async queueReconciliation(): Promise<SyncRunView[]> {
     const queued: SyncRunView[] = []
-    if (this.closed || this.engines.size === 0) return queued
+    const kinds = this.engineKinds()
+    if (this.closed || kinds.length === 0) return queued
     for (const shop of await this.store.listShops(this.config.appKey)) {
       if (shop.status !== 'connected') continue
-      for (const kind of this.engines.keys()) {
-        const [last] = await this.store.listSyncRuns(shop.shopId, kind, 1)
-        if (last && last.status === 'running') continue
-        queued.push(TikTokRuntime.view(await this.store.startSyncRun(shop.shopId, kind, 'queued')))
+      for (const kind of kinds) {
+        const recent = await this.store.listSyncRuns(shop.shopId, kind, 50)
+        if (recent.some((r) => r.status === 'running' && isQueued(r))) continue
+        let phase = 'queued'
+        if (kind === 'inventory' && this.nativeKinds.has(kind)) {
+          const lastFull = recent.find((r) => r.summary && (r.summary as { full?: boolean }).full === true)
+          if (!lastFull || lastFull.startedAt < nowSeconds() - FULL_INVENTORY_EVERY_SECONDS) phase = 'queued:full'
+        }
+        queued.push(TikTokRuntime.view(await this.store.startSyncRun(shop.shopId, kind, phase)))
       }
     }
     return queued
@@ -573,7 +659,7 @@ export class TikTokRuntime {
 
   /** Runs queued runs that have an engine and drains the inbox. Never throws; one tick at a time. */
   kick(): void {
-    if (this.closed || (this.engines.size === 0 && !this.inboxHandler)) return
+    if (this.closed || (this.engineKinds().length === 0 && !this.inboxHandler)) return
     if (this.ticking) {
       this.kickAgain = true
       return
@@ -596,12 +682,18 @@ export class TikTokRuntime {
 
   private async tick(): Promise<void> {
     if (this.inboxHandler) await this.drainInbox(this.inboxHandler)
-    if (this.engines.size === 0) return
+    if (this.engineKinds().length === 0) return
     for (const shop of await this.store.listShops(this.config.appKey)) {
       if (shop.status !== 'connected') continue
-      for (const run of await this.store.listSyncRuns(shop.shopId, null, 50)) {
+      // Oldest first: a waiting run is not overtaken by a newer one.
+      for (const run of (await this.store.listSyncRuns(shop.shopId, null, 50)).reverse()) {
+        if (run.status !== 'running' || !isQueued(run) || this.closed) continue
+        if (this.nativeKinds.has(run.kind)) {
+          await this.runNative(shop, run)
+          continue
+        }
         const engine = this.engines.get(run.kind)
-        if (!engine || run.status !== 'running' || run.phase !== 'queued' || this.closed) continue
+        if (!engine || run.phase !== 'queued') continue
         await this.store.updateSyncRun(run.id, { phase: 'starting', done: 0, total: null, errors: 0 })
         try {
           const result = await engine({ runtime: this, shopId: shop.shopId, run, progress: (p) => this.store.updateSyncRun(run.id, p) })
@@ -611,6 +703,30 @@ export class TikTokRuntime {
           await this.store.finishSyncRun(run.id, 'failed', { error: describe(e) })
         }
       }
+    }
+  }
+
+  /**
+   * A queued run of a native kind: the Rust runner takes the (shop, kind) lease, starts the run once,
+   * stores its progress and summary. When another instance holds the lease the run stays queued and is
+   * tried again shortly.
+   */
+  private async runNative(shop: ShopCredentials, run: SyncRun): Promise<void> {
+    const engines = this.syncEngines
+    if (!engines) return
+    if (!engines.shops.includes(shop.shopId) && !this.configureShop(shop.shopId, shop.region)) {
+      await this.store.finishSyncRun(run.id, 'failed', { error: { code: 'TTS_CONFIG_INVALID', message: this.settingsProblems.get(shop.shopId) } })
+      return
+    }
+    try {
+      const result = await engines.run(shop.shopId, run.kind as SyncKind, { runId: run.id })
+      if (result.outcome === 'busy') {
+        this.logger.debug('TikTok Shop sync run waits: another worker runs this shop and kind', { tiktok: { shopId: shop.shopId, kind: run.kind, holder: result.holder } })
+        setTimeout(() => this.kick(), BUSY_RETRY_MS).unref()
+      }
+    } catch (e) {
+      // The runner records engine failures itself; this is the store or the lease failing.
+      this.logger.error('TikTok Shop sync run could not start', { tiktok: { shopId: shop.shopId, kind: run.kind, runId: run.id, ...describe(e) } })
     }
   }
 
@@ -659,7 +775,7 @@ export class TikTokRuntime {
     if (this.closed) return
     this.closed = true
     if (this.timer) clearInterval(this.timer)
-    await this.orderSync?.stop()
+    await this.syncEngines?.stop()
     await this.idle()
     await this.store.close()
   }

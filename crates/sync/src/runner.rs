@@ -127,7 +127,7 @@ impl Default for RunnerSettings {
 pub struct RunRequest {
     pub shop_id: String,
     pub kind: SyncKind,
-    /// A run the host queued (phase `queued`); `None` starts a new one.
+    /// A run the host queued (phase [`QUEUED`] or [`QUEUED_FULL`]); `None` starts a new one.
     pub queued_run_id: Option<i64>,
     /// Inventory only: send every mapped SKU, not only changed ones.
     pub full: bool,
@@ -174,6 +174,10 @@ pub struct Runner {
     active: Mutex<HashMap<i64, Active>>,
     runs: std::sync::atomic::AtomicU64,
 }
+
+/// Phase of a run a host queued; `queued:full` asks for a full inventory pass.
+pub const QUEUED: &str = "queued";
+pub const QUEUED_FULL: &str = "queued:full";
 
 /// The lease a (shop, kind) pass holds.
 pub fn lease_name(shop_id: &str, kind: SyncKind) -> String {
@@ -255,7 +259,7 @@ impl Runner {
         let run: SyncRun = match request.queued_run_id {
             Some(id) => match self.store.get_sync_run(id).await? {
                 // Re-read under the lease: another instance may have run it meanwhile.
-                Some(r) if r.status == RunStatus::Running && r.phase == "queued" => {
+                Some(r) if r.status == RunStatus::Running && r.phase.starts_with(QUEUED) => {
                     if r.shop_id != request.shop_id || r.kind != kind.as_str() {
                         return Err(Error::invalid_argument(
                             "runId",
@@ -275,6 +279,20 @@ impl Runner {
                     .await?
             }
         };
+        // A run left "running" by a worker that died mid-pass: nobody else can be running it now
+        // (this run holds the lease), so it is closed as interrupted instead of showing forever.
+        for stale in self
+            .store
+            .list_sync_runs(&request.shop_id, Some(kind.as_str()), 20)
+            .await?
+        {
+            if stale.id != run.id && stale.status == RunStatus::Running && !stale.phase.starts_with(QUEUED) {
+                let why = json!({"interrupted": "the worker running this pass stopped before it finished; a later pass does its work"});
+                self.store.finish_sync_run(stale.id, RunStatus::Failed, &why).await?;
+            }
+        }
+        // A host queues a full inventory pass as `queued:full`.
+        let full = request.full || run.phase == QUEUED_FULL;
         let progress = Progress::new("starting");
         self.store
             .update_sync_run(run.id, &stored(&progress.snapshot()))
@@ -299,7 +317,7 @@ impl Runner {
             summary,
         };
 
-        let pass = progress.scope(self.pass(request, now));
+        let pass = progress.scope(self.pass(request, full, now));
         tokio::pin!(pass);
         let mut beat = tokio::time::interval(self.settings.heartbeat);
         beat.tick().await;
@@ -339,7 +357,7 @@ impl Runner {
             ),
         };
         let snapshot = progress.snapshot();
-        let summary = json!({ "report": summary, "progress": snapshot });
+        let summary = json!({ "report": summary, "progress": snapshot, "full": full });
         self.store.update_sync_run(run.id, &stored(&snapshot)).await?;
         self.store.finish_sync_run(run.id, status, &summary).await?;
         self.active
@@ -354,7 +372,7 @@ impl Runner {
     }
 
     /// The engine's pass: its report as JSON and how many items failed.
-    async fn pass(&self, request: &RunRequest, now: i64) -> Result<(Value, usize)> {
+    async fn pass(&self, request: &RunRequest, full: bool, now: i64) -> Result<(Value, usize)> {
         let (e, s, shop) = (&self.engines, &self.settings, request.shop_id.as_str());
         Ok(match request.kind {
             SyncKind::Orders => {
@@ -369,7 +387,7 @@ impl Runner {
                 (r.summary(), r.errors + r.busy)
             }
             SyncKind::Inventory => {
-                let mode = if request.full { StockMode::Full } else { StockMode::Changed };
+                let mode = if full { StockMode::Full } else { StockMode::Changed };
                 let r = e.stock.push(shop, mode, now).await?;
                 (r.summary(), r.errors)
             }
