@@ -35,6 +35,7 @@ pub const CASES: &[&str] = &[
     "oauth_state",
     "leases",
     "secrets",
+    "pushed_values",
     "input_validation",
     "migrations_twice",
 ];
@@ -53,6 +54,7 @@ pub async fn run(case: &str, ctx: &Ctx) {
         "oauth_state" => oauth_state(ctx).await,
         "leases" => leases(ctx).await,
         "secrets" => secrets(ctx).await,
+        "pushed_values" => pushed_values(ctx).await,
         "input_validation" => input_validation(ctx).await,
         "migrations_twice" => migrations_twice(ctx).await,
         other => panic!("unknown conformance case `{other}`"),
@@ -1127,6 +1129,151 @@ pub async fn secrets(ctx: &Ctx) {
         .await
         .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("value"));
+}
+
+pub async fn pushed_values(ctx: &Ctx) {
+    let s = &ctx.store;
+    let ids = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let qty = |w: &str, q: i64| PushedQuantity {
+        warehouse_id: w.into(),
+        quantity: q,
+    };
+    let sorted = |mut v: Vec<PushedSku>| {
+        v.sort_by(|a, b| a.tiktok_sku_id.cmp(&b.tiktok_sku_id));
+        v
+    };
+    assert!(
+        s.get_pushed_values("shop1", &ids(&["a"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.get_pushed_values("shop1", &[]).await.unwrap().is_empty());
+    s.save_pushed_values("shop1", &[]).await.unwrap();
+
+    // A batch: stock and price, stock only, price only.
+    let before = now_seconds();
+    s.save_pushed_values(
+        "shop1",
+        &[
+            PushedSku::new("a", Some(vec![qty("W1", 5), qty("W2", 0)]), Some("19.90".into())),
+            PushedSku::new("b", Some(vec![qty("W1", 99_999)]), None),
+            PushedSku::new("c", None, Some("1980".into())),
+        ],
+    )
+    .await
+    .unwrap();
+    let got = sorted(
+        s.get_pushed_values("shop1", &ids(&["a", "b", "c", "zz"]))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(got.len(), 3, "unknown SKUs are absent: {got:?}");
+    assert_eq!(
+        got[0].inventory,
+        Some(vec![qty("W1", 5), qty("W2", 0)]),
+        "order kept"
+    );
+    assert_eq!(got[0].price.as_deref(), Some("19.90"));
+    assert_eq!(
+        (got[1].inventory.clone(), got[1].price.clone()),
+        (Some(vec![qty("W1", 99_999)]), None)
+    );
+    assert_eq!(
+        (got[2].inventory.clone(), got[2].price.clone()),
+        (None, Some("1980".into()))
+    );
+    assert!(got.iter().all(|v| v.updated_at >= before));
+
+    // A later save keeps what it does not name; a SKU listed twice merges, the last wins.
+    s.save_pushed_values(
+        "shop1",
+        &[
+            PushedSku::new("a", Some(vec![qty("W1", 4)]), None),
+            PushedSku::new("c", Some(vec![qty("W1", 1)]), None),
+            PushedSku::new("c", Some(vec![qty("W1", 2)]), Some("1990".into())),
+            PushedSku::new("b", None, None),
+        ],
+    )
+    .await
+    .unwrap();
+    let got = sorted(
+        s.get_pushed_values("shop1", &ids(&["a", "b", "c"]))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(got[0].inventory, Some(vec![qty("W1", 4)]));
+    assert_eq!(got[0].price.as_deref(), Some("19.90"), "price kept");
+    assert_eq!(
+        got[1].inventory,
+        Some(vec![qty("W1", 99_999)]),
+        "nothing named: kept"
+    );
+    assert_eq!(got[2].inventory, Some(vec![qty("W1", 2)]));
+    assert_eq!(got[2].price.as_deref(), Some("1990"));
+
+    // Per shop, and durable: another handle on the same database reads them.
+    assert!(
+        s.get_pushed_values("shop2", &ids(&["a"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = (ctx.open_again)().await.unwrap();
+    let got = again.get_pushed_values("shop1", &ids(&["a"])).await.unwrap();
+    assert_eq!(got[0].inventory, Some(vec![qty("W1", 4)]));
+    again.close().await;
+
+    // A full page in one call; concurrent savers of different SKUs lose nothing.
+    let many: Vec<PushedSku> = (0..1000)
+        .map(|i| {
+            PushedSku::new(
+                format!("sku-{i}"),
+                Some(vec![qty("W1", i)]),
+                Some(format!("{i}.00")),
+            )
+        })
+        .collect();
+    s.save_pushed_values("shop3", &many).await.unwrap();
+    let all_ids: Vec<String> = many.iter().map(|v| v.tiktok_sku_id.clone()).collect();
+    assert_eq!(s.get_pushed_values("shop3", &all_ids).await.unwrap().len(), 1000);
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let batch: Vec<PushedSku> = (0..50)
+                    .map(|i| PushedSku::new(format!("t{t}-{i}"), None, Some("1.00".into())))
+                    .collect();
+                s.save_pushed_values("shop4", &batch).await.unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let ids4: Vec<String> = (0..8)
+        .flat_map(|t| (0..50).map(move |i| format!("t{t}-{i}")))
+        .collect();
+    assert_eq!(s.get_pushed_values("shop4", &ids4).await.unwrap().len(), 400);
+
+    // Input checks name the field.
+    let e = s.get_pushed_values("", &ids(&["a"])).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("shop_id"));
+    let e = s.get_pushed_values("shop1", &ids(&[""])).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("tiktok_sku_ids[]"));
+    let too_many: Vec<String> = (0..1001).map(|i| i.to_string()).collect();
+    let e = s.get_pushed_values("shop1", &too_many).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("tiktok_sku_ids"));
+    let e = s
+        .save_pushed_values("shop1", &[PushedSku::new(" ", None, None)])
+        .await
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("values[].tiktok_sku_id"));
+    let e = s
+        .save_pushed_values("shop1", &[PushedSku::new("a", Some(vec![qty("", 1)]), None)])
+        .await
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("values[].inventory[].warehouse_id"));
 }
 
 pub async fn leases(ctx: &Ctx) {

@@ -31,6 +31,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/002_secrets.sql"),
         postgres: include_str!("../migrations/postgres/002_secrets.sql"),
     },
+    Migration {
+        version: 3,
+        name: "pushed_values",
+        sqlite: include_str!("../migrations/sqlite/003_pushed_values.sql"),
+        postgres: include_str!("../migrations/postgres/003_pushed_values.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS tts_store_migrations (

@@ -343,6 +343,42 @@ pub struct Lease {
     pub expires_at_ms: UnixMillis,
 }
 
+/// What the stock and price push last sent for one TikTok SKU of a shop: what TikTok holds, so an
+/// unchanged value need not be sent again (also after a restart).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedSku {
+    pub tiktok_sku_id: String,
+    /// Quantities per TikTok warehouse, as sent. `None`: never sent; when saving, keep the stored ones.
+    pub inventory: Option<Vec<PushedQuantity>>,
+    /// The price amount as sent (`"19.90"`). `None` as for `inventory`.
+    pub price: Option<String>,
+    /// Set by the store.
+    pub updated_at: UnixSeconds,
+}
+
+impl PushedSku {
+    /// Values to save for a SKU (`updated_at` is set by the store).
+    pub fn new(
+        tiktok_sku_id: impl Into<String>,
+        inventory: Option<Vec<PushedQuantity>>,
+        price: Option<String>,
+    ) -> Self {
+        PushedSku {
+            tiktok_sku_id: tiktok_sku_id.into(),
+            inventory,
+            price,
+            updated_at: 0,
+        }
+    }
+}
+
+/// One warehouse's quantity of a [`PushedSku`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedQuantity {
+    pub warehouse_id: String,
+    pub quantity: i64,
+}
+
 /// The lease name for "one runner per (shop, kind)".
 pub fn sync_lease_name(shop_id: &str, kind: &str) -> String {
     format!("sync:{shop_id}:{kind}")

@@ -233,6 +233,17 @@ fn first<T>(
     rows.into_iter().next().map(decode).transpose()
 }
 
+/// At most [`MAX_LIMIT`] SKUs per pushed-values call.
+fn check_pushed_count(field: &str, n: usize) -> Result<()> {
+    if n > MAX_LIMIT as usize {
+        return Err(Error::invalid_argument(
+            field,
+            format_args!("has more than {MAX_LIMIT} entries"),
+        ));
+    }
+    Ok(())
+}
+
 fn json_strings(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".to_string())
 }
@@ -1191,6 +1202,105 @@ impl Store for SqlStore {
     }
 
     // ---- OAuth state ----------------------------------------------------------------------------
+
+    async fn get_pushed_values(&self, shop_id: &str, tiktok_sku_ids: &[String]) -> Result<Vec<PushedSku>> {
+        check_id("shop_id", shop_id)?;
+        check_pushed_count("tiktok_sku_ids", tiktok_sku_ids.len())?;
+        for id in tiktok_sku_ids {
+            check_id("tiktok_sku_ids[]", id)?;
+        }
+        if tiktok_sku_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = self.json_text_set("$2");
+        let rows = self
+            .db
+            .fetch_all(
+                Query::new(
+                    "read pushed values",
+                    format!(
+                        "SELECT tiktok_sku_id, inventory, price, updated_at FROM pushed_values
+                         WHERE shop_id = $1 AND tiktok_sku_id IN ({set})"
+                    ),
+                )
+                .bind(shop_id)
+                .bind(json_strings(tiktok_sku_ids)),
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let r = RowReader::new(row, "pushed_values");
+                let inventory = match r.opt_text("inventory")? {
+                    Some(text) => Some(
+                        serde_json::from_str::<Vec<PushedQuantity>>(&text)
+                            .map_err(|e| r.malformed("inventory", e))?,
+                    ),
+                    None => None,
+                };
+                Ok(PushedSku {
+                    tiktok_sku_id: r.text("tiktok_sku_id")?,
+                    inventory,
+                    price: r.opt_text("price")?,
+                    updated_at: r.int("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_pushed_values(&self, shop_id: &str, values: &[PushedSku]) -> Result<()> {
+        check_id("shop_id", shop_id)?;
+        check_pushed_count("values", values.len())?;
+        // One row per SKU (a statement may not touch a row twice), later entries merged over earlier.
+        let mut merged: Vec<PushedSku> = Vec::with_capacity(values.len());
+        for v in values {
+            check_id("values[].tiktok_sku_id", &v.tiktok_sku_id)?;
+            check_opt_id("values[].price", &v.price)?;
+            for q in v.inventory.iter().flatten() {
+                check_id("values[].inventory[].warehouse_id", &q.warehouse_id)?;
+            }
+            match merged.iter_mut().find(|m| m.tiktok_sku_id == v.tiktok_sku_id) {
+                Some(m) => {
+                    if v.inventory.is_some() {
+                        m.inventory = v.inventory.clone();
+                    }
+                    if v.price.is_some() {
+                        m.price = v.price.clone();
+                    }
+                }
+                None => merged.push(v.clone()),
+            }
+        }
+        if merged.is_empty() {
+            return Ok(());
+        }
+        let now = now_seconds();
+        let mut query = Query::new("store pushed values", String::new());
+        let shop = query.push_param(shop_id);
+        let updated = query.push_param(now);
+        let mut rows = Vec::with_capacity(merged.len());
+        for v in &merged {
+            let inventory = match &v.inventory {
+                Some(list) => Some(
+                    serde_json::to_string(list)
+                        .map_err(|e| Error::internal(format!("encode inventory: {e}")))?,
+                ),
+                None => None,
+            };
+            let sku = query.push_param(v.tiktok_sku_id.as_str());
+            let inventory = query.push_param(inventory);
+            let price = query.push_param(&v.price);
+            rows.push(format!("({shop}, {sku}, {inventory}, {price}, {updated})"));
+        }
+        query.sql = format!(
+            "INSERT INTO pushed_values (shop_id, tiktok_sku_id, inventory, price, updated_at) VALUES {}
+             ON CONFLICT (shop_id, tiktok_sku_id) DO UPDATE SET
+               inventory = COALESCE(excluded.inventory, pushed_values.inventory),
+               price = COALESCE(excluded.price, pushed_values.price),
+               updated_at = excluded.updated_at",
+            rows.join(", ")
+        );
+        self.db.execute(query).await.map(|_| ())
+    }
 
     async fn save_oauth_state(&self, state: &str, expires_at: UnixSeconds) -> Result<()> {
         check_id("state", state)?;

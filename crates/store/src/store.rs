@@ -126,6 +126,16 @@ pub trait Store: Send + Sync {
     /// Newest first; optionally only one kind.
     async fn list_sync_runs(&self, shop_id: &str, kind: Option<&str>, limit: u32) -> Result<Vec<SyncRun>>;
 
+    // ---- values last pushed to TikTok ----------------------------------------------------------
+
+    /// What was last sent for these TikTok SKUs of the shop (stock and price push); SKUs never sent
+    /// are absent. Any order; at most 1000 ids.
+    async fn get_pushed_values(&self, shop_id: &str, tiktok_sku_ids: &[String]) -> Result<Vec<PushedSku>>;
+    /// Records what TikTok now holds for several SKUs of the shop, atomically. A `None` inventory or
+    /// price keeps the stored one; a SKU listed twice counts once (the last, merged the same way). At
+    /// most 1000 SKUs.
+    async fn save_pushed_values(&self, shop_id: &str, values: &[PushedSku]) -> Result<()>;
+
     // ---- OAuth state --------------------------------------------------------------------------------
 
     /// Remembers an issued OAuth `state` until `expires_at`.

@@ -890,6 +890,7 @@ impl ProductExporter {
         };
 
         // Mappings: one per variation sent, SKU ids matched by seller SKU.
+        let mut sent_values = Vec::with_capacity(mapped.skus.len());
         let sku_ids: HashMap<&str, &str> = response
             .skus
             .iter()
@@ -922,15 +923,18 @@ impl ProductExporter {
             ) {
                 let sent = sent_skus && !matches!(outcome, ItemOutcome::Created { adopted: true, .. });
                 if sent {
-                    self.pushed.record(
-                        shop_id,
-                        sku_id,
+                    sent_values.push((
+                        sku_id.to_string(),
                         Some(sku.inventory.clone()),
                         sku.price.as_ref().map(|p| p.amount.clone()),
-                    );
+                    ));
                 }
             }
         }
+        // Kept in the store, so no stock pass (of this worker or a restarted one) sends them again.
+        self.pushed
+            .save(self.store.as_ref(), shop_id, sent_values)
+            .await?;
         // Variations no longer sent (inactive, or left out as attribute-less parent).
         for (variation_id, m) in &mappings {
             if !mapped.skus.iter().any(|l| l.variation_id == *variation_id)

@@ -17,11 +17,12 @@
 //! - **Calls**: one `inventory.update` per TikTok product and page listing every TikTok warehouse
 //!   of each SKU sent, and one `prices.update` per product and page.
 //! - **Skipping**: a SKU whose quantities (or price) equal the ones last pushed is not sent. The last
-//!   pushed values are kept in memory ([`PushedValues`], shared with the product export so a create's
-//!   stock is known), across passes while the process lives; after a restart the first pass sends
-//!   each changed SKU once more. [`StockMode::Full`] ignores them and sends everything (it exists to
-//!   repair drift). The mapping's `last_synced_at` is set on every push. The store has no field for
-//!   the values last pushed, so they are not durable.
+//!   pushed values are kept in the store ([`Store::save_pushed_values`], one batch per page), so a
+//!   restarted worker, or another one on the same store, does not send unchanged values again; the
+//!   product export records what a create or edit set there too. [`PushedValues`] keeps a copy in
+//!   memory, used only for SKUs the store has no record of. [`StockMode::Full`] ignores them and
+//!   sends everything (it exists to repair drift). The mapping's `last_synced_at` is set on every
+//!   push.
 
 // `tts_core::Error` is large by design (code, message, status, hints); boxing it is the core's call.
 
@@ -39,7 +40,7 @@ use tts_plenty::api::stock::StockQuery;
 use tts_plenty::api::variations::ItemVariationQuery;
 use tts_plenty::client::Client as PlentyClient;
 use tts_plenty::model::Variation;
-use tts_store::{RunStatus, Store, SyncProgress, SyncStatus, now_seconds};
+use tts_store::{PushedQuantity, PushedSku, RunStatus, Store, SyncProgress, SyncStatus, now_seconds};
 use tts_tiktok::client::Client as TikTokClient;
 use tts_tiktok::client::retry::is_transient;
 use tts_tiktok::model::inventory::{InventoryUpdateRequest, SkuInventory};
@@ -122,7 +123,20 @@ struct Pushed {
     price: Option<String>,
 }
 
-/// The quantities and price last sent per (shop, TikTok SKU id), in memory.
+impl Pushed {
+    fn inventory_changed(this: Option<&Pushed>, inventory: &[Inventory]) -> bool {
+        this.and_then(|p| p.inventory.as_ref())
+            .is_none_or(|last| *last != normalized(inventory.to_vec()))
+    }
+
+    fn price_changed(this: Option<&Pushed>, amount: &str) -> bool {
+        this.and_then(|p| p.price.as_deref())
+            .is_none_or(|last| last != amount)
+    }
+}
+
+/// The quantities and price last sent per (shop, TikTok SKU id): in memory, and in the store with
+/// [`load`](Self::load) / [`save`](Self::save).
 #[derive(Default)]
 pub struct PushedValues(Mutex<HashMap<(String, String), Pushed>>);
 
@@ -149,18 +163,92 @@ impl PushedValues {
         }
     }
 
+    #[cfg(test)]
     fn inventory_changed(&self, shop_id: &str, sku_id: &str, inventory: &[Inventory]) -> bool {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&(shop_id.to_string(), sku_id.to_string()))
-            .and_then(|p| p.inventory.as_ref())
-            .is_none_or(|last| *last != normalized(inventory.to_vec()))
+        Pushed::inventory_changed(map.get(&(shop_id.to_string(), sku_id.to_string())), inventory)
     }
 
+    #[cfg(test)]
     fn price_changed(&self, shop_id: &str, sku_id: &str, amount: &str) -> bool {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&(shop_id.to_string(), sku_id.to_string()))
-            .and_then(|p| p.price.as_deref())
-            .is_none_or(|last| last != amount)
+        Pushed::price_changed(map.get(&(shop_id.to_string(), sku_id.to_string())), amount)
+    }
+
+    /// What TikTok holds for these SKUs of the shop: the store's record (it may have been written
+    /// by another worker or before a restart), else what this process recorded. The memory copy is
+    /// brought up to the store's.
+    async fn load(
+        &self,
+        store: &dyn Store,
+        shop_id: &str,
+        sku_ids: &[String],
+    ) -> Result<HashMap<String, Pushed>> {
+        let mut held = HashMap::with_capacity(sku_ids.len());
+        for chunk in sku_ids.chunks(1000) {
+            for v in store.get_pushed_values(shop_id, chunk).await? {
+                let pushed = Pushed {
+                    inventory: v.inventory.map(|list| {
+                        normalized(
+                            list.into_iter()
+                                .map(|q| Inventory {
+                                    warehouse_id: q.warehouse_id,
+                                    quantity: u32::try_from(q.quantity).unwrap_or(0),
+                                })
+                                .collect(),
+                        )
+                    }),
+                    price: v.price,
+                };
+                held.insert(v.tiktok_sku_id, pushed);
+            }
+        }
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for sku in sku_ids {
+            let key = (shop_id.to_string(), sku.clone());
+            match held.get(sku) {
+                Some(p) => {
+                    map.insert(key, p.clone());
+                }
+                None => {
+                    if let Some(p) = map.get(&key) {
+                        held.insert(sku.clone(), p.clone());
+                    }
+                }
+            }
+        }
+        Ok(held)
+    }
+
+    /// Records what TikTok now holds, in memory and in the store (one batch); `None` parts are left
+    /// as they were.
+    pub async fn save(
+        &self,
+        store: &dyn Store,
+        shop_id: &str,
+        values: Vec<(String, Option<Vec<Inventory>>, Option<String>)>,
+    ) -> Result<()> {
+        let mut batch = Vec::with_capacity(values.len());
+        for (sku_id, inventory, price) in values {
+            let inventory = inventory.map(normalized);
+            batch.push(PushedSku::new(
+                sku_id.clone(),
+                inventory.as_ref().map(|list| {
+                    list.iter()
+                        .map(|i| PushedQuantity {
+                            warehouse_id: i.warehouse_id.clone(),
+                            quantity: i64::from(i.quantity),
+                        })
+                        .collect()
+                }),
+                price.clone(),
+            ));
+            self.record(shop_id, &sku_id, inventory, price);
+        }
+        for chunk in batch.chunks(1000) {
+            store.save_pushed_values(shop_id, chunk).await?;
+        }
+        Ok(())
     }
 }
 
@@ -498,6 +586,13 @@ impl StockPusher {
         report.mapped += mapped.len();
         let ids: Vec<i64> = mapped.iter().map(|(v, ..)| v.id).collect();
         let reserved = self.reservations.reserved(shop_id, &ids).await?;
+        let held = match mode {
+            StockMode::Full => HashMap::new(),
+            StockMode::Changed => {
+                let skus: Vec<String> = mapped.iter().map(|(.., sku)| sku.clone()).collect();
+                self.pushed.load(self.store.as_ref(), shop_id, &skus).await?
+            }
+        };
 
         // Per product: SKUs to send.
         let mut stock: HashMap<String, Vec<SkuInventory>> = HashMap::new();
@@ -512,7 +607,7 @@ impl StockPusher {
                 &sku,
             );
             let mut sent = false;
-            if mode == StockMode::Full || self.pushed.inventory_changed(shop_id, &sku, &state.inventory) {
+            if mode == StockMode::Full || Pushed::inventory_changed(held.get(&sku), &state.inventory) {
                 stock.entry(product.clone()).or_default().push(SkuInventory {
                     id: sku.clone(),
                     inventory: state.inventory.clone(),
@@ -521,7 +616,7 @@ impl StockPusher {
             }
             if self.settings.prices
                 && let Some(price) = &state.price
-                && (mode == StockMode::Full || self.pushed.price_changed(shop_id, &sku, &price.amount))
+                && (mode == StockMode::Full || Pushed::price_changed(held.get(&sku), &price.amount))
             {
                 prices.entry(product.clone()).or_default().push(SkuPrice {
                     id: sku.clone(),
@@ -575,13 +670,14 @@ impl StockPusher {
             done
         };
         let (inventory_done, prices_done) = futures_util::future::join(inventory_calls, price_calls).await;
+        let mut accepted: HashMap<String, (Option<Vec<Inventory>>, Option<String>)> = HashMap::new();
         for (product, body, result) in inventory_done {
             report.calls += 1;
             match result {
                 Ok(_) => {
                     report.stock_updates += body.skus.len();
                     for s in body.skus {
-                        self.pushed.record(shop_id, &s.id, Some(s.inventory), None);
+                        accepted.entry(s.id).or_default().0 = Some(s.inventory);
                     }
                 }
                 Err(e) => failure(&product, &e, "inventory update", report),
@@ -593,12 +689,18 @@ impl StockPusher {
                 Ok(_) => {
                     report.price_updates += body.skus.len();
                     for s in body.skus {
-                        self.pushed.record(shop_id, &s.id, None, Some(s.price.amount));
+                        accepted.entry(s.id).or_default().1 = Some(s.price.amount);
                     }
                 }
                 Err(e) => failure(&product, &e, "price update", report),
             }
         }
+        // What TikTok accepted, saved in one batch (a pass that fails here sends it again: harmless).
+        let accepted: Vec<_> = accepted
+            .into_iter()
+            .map(|(sku, (inventory, price))| (sku, inventory, price))
+            .collect();
+        self.pushed.save(self.store.as_ref(), shop_id, accepted).await?;
         for (product, list) in mappings {
             if failed.contains(&product) {
                 continue;

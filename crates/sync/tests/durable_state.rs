@@ -2,7 +2,9 @@
 //! PlentyONE stand-in in-process, a SQLite store. The stand-in's catalogue (12 items, 60 variations)
 //! is exported to the sandbox's DE shop first.
 //!
-//! - product audit webhooks (37) that carry their reasons are applied without reading the product.
+//! - product audit webhooks (37) that carry their reasons are applied without reading the product;
+//! - the stock and prices last pushed survive a restart: a new pusher on the same store sends nothing
+//!   unchanged.
 
 mod common;
 
@@ -18,7 +20,7 @@ use tts_mapping::product::ProductMappingConfig;
 use tts_store::{InboxQuery, InboxState, ProductMapping, ProductMappingQuery, Store};
 use tts_sync::inbox::EventHandler;
 use tts_sync::products::{ExportSettings, ProductEvents, ProductExporter, ShopExport};
-use tts_sync::stock::{NoReservations, PushedValues};
+use tts_sync::stock::{NoReservations, PushedValues, StockMode, StockPusher, StockSettings};
 use tts_tiktok::client::{CallInput, Client};
 use tts_tiktok::model::product::{ProductAttribute, ProductAttributeValue};
 
@@ -70,6 +72,30 @@ impl World {
             )
             .unwrap(),
         )
+    }
+
+    /// A stock pusher as a freshly started worker has it: nothing in memory.
+    fn fresh_pusher(&self) -> StockPusher {
+        StockPusher::new(
+            self.store.clone(),
+            self.client.clone(),
+            self.plenty_client.clone(),
+            vec![self.config.clone()],
+            Arc::new(NoReservations),
+            PushedValues::new(),
+            StockSettings::default(),
+        )
+        .unwrap()
+    }
+
+    async fn set_stock(&self, variation_id: i64, warehouse_id: i64, physical: i64) {
+        control(
+            &self.http,
+            &format!("{}/_plenty/stock", self.plenty.base_url),
+            "POST",
+            json!({"variation_id": variation_id, "warehouse_id": warehouse_id, "physical": physical}),
+        )
+        .await;
     }
 
     async fn mappings(&self) -> Vec<ProductMapping> {
@@ -340,4 +366,72 @@ async fn audit_webhooks_with_reasons_are_applied_without_reading_the_product() {
         assert_eq!(m.audit_status.as_deref(), Some("FAILED"));
         assert!(m.audit_reasons.iter().any(|r| r.contains("prohibited word")));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_restarted_stock_pusher_does_not_send_unchanged_stock_or_prices_again() {
+    let w = world(false, 150).await;
+    let export = w.exporter().export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(export.created, 11, "{export:?}");
+    let inventory_updates = || w.tiktok_counter("inventory/update");
+    let price_updates = || w.tiktok_counter("prices/update");
+
+    // Three variations' stock changes in PlentyONE.
+    let changed: Vec<i64> = w
+        .mappings()
+        .await
+        .into_iter()
+        .filter(|m| m.tiktok_sku_id.is_some())
+        .map(|m| m.plenty_variation_id)
+        .take(3)
+        .collect();
+    for vid in &changed {
+        w.set_stock(*vid, 1, 33).await;
+    }
+
+    // A worker started after the export: what the creates set is known from the store, so only
+    // the three changed SKUs are sent.
+    let first = w
+        .fresh_pusher()
+        .push(&w.shop_id, StockMode::Changed, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.stock_updates, first.price_updates, first.errors),
+        (3, 0, 0),
+        "{first:?}"
+    );
+    assert_eq!(first.mapped, 59, "{first:?}");
+    let (inventory_calls, price_calls) = (inventory_updates().await, price_updates().await);
+    assert!(inventory_calls >= 1 && price_calls == 0);
+
+    // Another restart: the window overlaps the last one (the changed variations are read again),
+    // but nothing differs from what TikTok holds, so the sandbox sees no update at all.
+    let second = w
+        .fresh_pusher()
+        .push(&w.shop_id, StockMode::Changed, now() + 1)
+        .await
+        .unwrap();
+    assert!(second.read >= 3, "{second:?}");
+    assert_eq!(
+        (second.stock_updates, second.price_updates, second.calls),
+        (0, 0, 0),
+        "{second:?}"
+    );
+    assert_eq!(
+        inventory_updates().await,
+        inventory_calls,
+        "no inventory update sent"
+    );
+    assert_eq!(price_updates().await, price_calls, "no price update sent");
+
+    // A real change after the restart is still sent, once.
+    w.set_stock(changed[0], 1, 34).await;
+    let third = w
+        .fresh_pusher()
+        .push(&w.shop_id, StockMode::Changed, now() + 2)
+        .await
+        .unwrap();
+    assert_eq!((third.stock_updates, third.calls), (1, 1), "{third:?}");
+    assert_eq!(inventory_updates().await, inventory_calls + 1);
 }

@@ -59,6 +59,7 @@ conformance_tests!(
     oauth_state,
     leases,
     secrets,
+    pushed_values,
     input_validation,
     migrations_twice,
 );
@@ -71,7 +72,7 @@ async fn fresh_concurrent_migrations(db: TestDb) {
         tts_store::open(&url, crate::common::ring())
     );
     let (a, b) = (a.unwrap(), b.unwrap());
-    let expected: Vec<i64> = vec![1, 2];
+    let expected: Vec<i64> = vec![1, 2, 3];
     assert_eq!(a.schema_versions().await.unwrap(), expected);
     assert_eq!(b.schema_versions().await.unwrap(), expected);
     a.close().await;
