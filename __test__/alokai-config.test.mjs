@@ -18,3 +18,21 @@ test('PLENTY_ID must be a positive client id when PlentyONE is configured', () =
   assert.throws(() => resolveConfig({ ...base, plenty: { ...plenty, plentyId: 'zero' } }, {}), (e) => /PLENTY_ID .*positive/.test(e.message))
   assert.equal(resolveConfig({ ...base, plenty }, {}).plenty.plentyId, undefined, 'optional: the order import then does not start')
 })
+
+test('sync settings come from configuration.sync or TIKTOK_SHOP_SYNC_SETTINGS; every misplaced key is listed', () => {
+  const sync = { defaults: { products: { categories: { default_category_id: '1' } } }, shops: { s1: { tracking: { carriers: { 6: 'p' } }, max_creates_per_day: 20 } }, timings: { heartbeatMs: 500 } }
+  assert.deepEqual(resolveConfig({ ...base, sync }, {}).sync, sync)
+  assert.deepEqual(resolveConfig(base, { TIKTOK_SHOP_SYNC_SETTINGS: JSON.stringify(sync) }).sync, sync)
+  assert.deepEqual(resolveConfig(base, {}).sync, { defaults: {}, shops: {} })
+  assert.throws(
+    () => resolveConfig({ ...base, sync: { defaults: { product: {} }, shops: { s1: { tracking: 'usps', max_creates_per_day: 0 } }, timings: { heartbeat: 1 }, extra: 1 } }, {}),
+    (e) => {
+      assert.equal(e.code, 'TTS_CONFIG_INVALID')
+      for (const p of ['configuration.sync.defaults.product is not a sync setting', 'configuration.sync.shops.s1.tracking must be an object', 'configuration.sync.shops.s1.max_creates_per_day must be a positive whole number', 'configuration.sync.timings.heartbeat is not known', 'configuration.sync.extra is not known']) {
+        assert.ok(e.problems.some((x) => x.startsWith(p)), `${p} in ${JSON.stringify(e.problems)}`)
+      }
+      return true
+    },
+  )
+  assert.throws(() => resolveConfig(base, { TIKTOK_SHOP_SYNC_SETTINGS: '{oops' }), (e) => /TIKTOK_SHOP_SYNC_SETTINGS is not valid JSON/.test(e.message))
+})

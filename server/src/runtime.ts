@@ -234,6 +234,18 @@ export class TikTokRuntime {
     return out
   }
 
+  /**
+   * Applies `configuration.sync` to a connected shop again, e.g. after its warehouse or carrier mapping
+   * changed. Throws `TTS_CONFIG_INVALID` naming the refused setting.
+   */
+  async applyShopSettings(shopId: string): Promise<void> {
+    const shop = await this.requireShop(shopId)
+    if (!this.syncEngines) throw new TikTokShopError('TTS_NOT_INITIALIZED', 'The sync engines are not running (PlentyONE REST, PLENTY_ID and a durable store are needed).')
+    if (!this.configureShop(shop.shopId, shop.region)) {
+      throw new TikTokShopError('TTS_CONFIG_INVALID', `Sync settings of shop ${shop.shopId} refused: ${this.settingsProblems.get(shop.shopId)}`, { field: `sync.shops.${shop.shopId}` })
+    }
+  }
+
   /** Gives the engines a shop's settings; refused settings are logged and shown by `syncStatus`. */
   private configureShop(shopId: string, region: string): boolean {
     const engines = this.syncEngines
