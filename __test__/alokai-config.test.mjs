@@ -36,3 +36,9 @@ test('sync settings come from configuration.sync or TIKTOK_SHOP_SYNC_SETTINGS; e
   )
   assert.throws(() => resolveConfig(base, { TIKTOK_SHOP_SYNC_SETTINGS: '{oops' }), (e) => /TIKTOK_SHOP_SYNC_SETTINGS is not valid JSON/.test(e.message))
 })
+
+test('stock changes have their own, shorter schedule', () => {
+  assert.equal(resolveConfig(base, {}).stockIntervalMs, 60000)
+  assert.equal(resolveConfig(base, { TIKTOK_SHOP_STOCK_INTERVAL: '15000' }).stockIntervalMs, 15000)
+  assert.throws(() => resolveConfig({ ...base, stockInterval: 10 }, {}), (e) => /TIKTOK_SHOP_STOCK_INTERVAL \(configuration.stockInterval\) must be .*≥ 1000/.test(e.message))
+})

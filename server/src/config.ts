@@ -22,6 +22,8 @@ export interface TikTokIntegrationConfig {
   redirectUri?: string
   /** `TIKTOK_SHOP_SYNC_INTERVAL`: milliseconds between scheduled reconciliations (default 300000) */
   syncInterval?: number | string
+  /** `TIKTOK_SHOP_STOCK_INTERVAL`: milliseconds between inventory passes sending changed stock and prices (default 60000) */
+  stockInterval?: number | string
   /** `TIKTOK_SHOP_ENABLE_WEBHOOKS` (default true) */
   enableWebhooks?: boolean | string
   /** `TIKTOK_SHOP_WEBHOOK_SECRET`: optional second secret webhooks may be signed with */
@@ -67,6 +69,8 @@ export interface ResolvedConfig {
   region: Region
   redirectUri: string
   syncIntervalMs: number
+  /** How often changed stock and prices are sent (a cheap pass: only what changed since the last one). */
+  stockIntervalMs: number
   enableWebhooks: boolean
   webhookSecret?: string
   databaseUrl: string
@@ -163,6 +167,7 @@ export function resolveSyncSettings(raw: unknown, where: string, problems: strin
 
 export const DEFAULT_DATABASE_URL = 'sqlite://./data/tiktok-shop.db'
 export const DEFAULT_SYNC_INTERVAL_MS = 300_000
+export const DEFAULT_STOCK_INTERVAL_MS = 60_000
 
 type Env = Record<string, string | undefined>
 
@@ -221,16 +226,18 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
 
   const redirectUri = url('redirectUri', 'TIKTOK_SHOP_REDIRECT_URI', str('redirectUri', 'TIKTOK_SHOP_REDIRECT_URI', true))
 
-  let syncIntervalMs = DEFAULT_SYNC_INTERVAL_MS
-  {
-    const { value } = pick('syncInterval', 'TIKTOK_SHOP_SYNC_INTERVAL')
-    if (value !== undefined) {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN
-      if (!Number.isSafeInteger(n) || n < 1000) {
-        problems.push(`${label('syncInterval', 'TIKTOK_SHOP_SYNC_INTERVAL')} must be a whole number of milliseconds ≥ 1000 (e.g. 300000 for 5 minutes), got ${JSON.stringify(value)}`)
-      } else syncIntervalMs = n
+  const interval = (key: string, envName: string, fallback: number, example: string) => {
+    const { value } = pick(key, envName)
+    if (value === undefined) return fallback
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN
+    if (!Number.isSafeInteger(n) || n < 1000) {
+      problems.push(`${label(key, envName)} must be a whole number of milliseconds ≥ 1000 (${example}), got ${JSON.stringify(value)}`)
+      return fallback
     }
+    return n
   }
+  const syncIntervalMs = interval('syncInterval', 'TIKTOK_SHOP_SYNC_INTERVAL', DEFAULT_SYNC_INTERVAL_MS, 'e.g. 300000 for 5 minutes')
+  const stockIntervalMs = interval('stockInterval', 'TIKTOK_SHOP_STOCK_INTERVAL', DEFAULT_STOCK_INTERVAL_MS, 'e.g. 60000 for a minute')
 
   let enableWebhooks = true
   {
@@ -360,6 +367,7 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
     region,
     redirectUri: redirectUri!,
     syncIntervalMs,
+    stockIntervalMs,
     enableWebhooks,
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
     databaseUrl,
@@ -383,6 +391,7 @@ export function publicConfig(c: ResolvedConfig) {
     region: c.region,
     redirectUri: c.redirectUri,
     syncIntervalMs: c.syncIntervalMs,
+    stockIntervalMs: c.stockIntervalMs,
     enableWebhooks: c.enableWebhooks,
     database: c.databaseUrl.split(':')[0],
     plentyConfigured: c.plenty !== undefined,

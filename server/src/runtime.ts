@@ -67,6 +67,7 @@ export interface SyncRunView extends SyncRun {
 
 export interface SyncStatus {
   intervalMs: number
+  stockIntervalMs: number
   /** Sync kinds with an engine installed; runs of other kinds stay queued. */
   engines: string[]
   note: string
@@ -150,7 +151,7 @@ export class TikTokRuntime {
   readonly engines = new Map<string, SyncEngine>()
   /** Kinds the native sync engines run (all of them once PlentyONE is configured). */
   private readonly nativeKinds = new Set<string>()
-  private timer: NodeJS.Timeout | undefined
+  private readonly timers: NodeJS.Timeout[] = []
   private ticking: Promise<void> | undefined
   private kickAgain = false
   private inboxHandler: InboxHandler | undefined
@@ -606,6 +607,7 @@ export class TikTokRuntime {
     const kinds = this.engineKinds()
     return {
       intervalMs: this.config.syncIntervalMs,
+      stockIntervalMs: this.config.stockIntervalMs,
       engines: kinds,
       note: kinds.length === 0 ? ENGINES_NOTE : '',
       inbox: { pending: await this.store.countInboxPending() },
@@ -633,14 +635,23 @@ export class TikTokRuntime {
     this.kick()
   }
 
-  /** Every `syncIntervalMs`: queue a reconciliation run per (connected shop, kind with an engine), then run. */
+  /**
+   * Every `syncIntervalMs`: queue a reconciliation run per (connected shop, kind with an engine), then run.
+   * Every `stockIntervalMs` (shorter): an inventory run, so a stock change in PlentyONE reaches TikTok
+   * within about a minute, not a full sync interval.
+   */
   private startScheduler(): void {
-    this.timer = setInterval(() => {
-      this.queueReconciliation()
-        .catch((e) => this.logger.error('TikTok Shop could not queue the scheduled sync', { tiktok: describe(e) }))
-        .finally(() => this.kick())
-    }, this.config.syncIntervalMs)
-    this.timer.unref()
+    const every = (ms: number, kinds?: string[]) => {
+      const timer = setInterval(() => {
+        this.queueReconciliation(kinds)
+          .catch((e) => this.logger.error('TikTok Shop could not queue the scheduled sync', { tiktok: describe(e) }))
+          .finally(() => this.kick())
+      }, ms)
+      timer.unref()
+      this.timers.push(timer)
+    }
+    every(this.config.syncIntervalMs)
+    if (this.config.stockIntervalMs < this.config.syncIntervalMs) every(this.config.stockIntervalMs, ['inventory'])
   }
 
   /**
@@ -649,9 +660,9 @@ export class TikTokRuntime {
    * left "running" by a crashed process is closed by the native runner when it takes the lease). Once a
    * day the inventory run is a full one, repairing any drift on TikTok.
    */
-  async queueReconciliation(): Promise<SyncRunView[]> {
+  async queueReconciliation(only?: string[]): Promise<SyncRunView[]> {
     const queued: SyncRunView[] = []
-    const kinds = this.engineKinds()
+    const kinds = this.engineKinds().filter((k) => !only || only.includes(k))
     if (this.closed || kinds.length === 0) return queued
     for (const shop of await this.store.listShops(this.config.appKey)) {
       if (shop.status !== 'connected') continue
@@ -786,7 +797,7 @@ export class TikTokRuntime {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (this.timer) clearInterval(this.timer)
+    for (const timer of this.timers) clearInterval(timer)
     await this.syncEngines?.stop()
     await this.idle()
     await this.store.close()
