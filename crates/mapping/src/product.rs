@@ -127,7 +127,8 @@ pub struct ProductContext {
     /// PlentyONE image id → TikTok `uri` uploaded with `use_case=ATTRIBUTE_IMAGE` (SKU images must
     /// be uploaded for that use case).
     pub attribute_image_uris: HashMap<i64, String>,
-    /// Variation id → units per TikTok warehouse in orders imported but not yet booked.
+    /// Variation id → units per TikTok warehouse sold on TikTok but not yet in PlentyONE's net stock
+    /// (the oversell guard; see `tts_sync::stock::StoreReservations`).
     pub reserved: HashMap<i64, HashMap<String, Decimal>>,
     /// Variation id → TikTok SKU id, for edits of an existing product.
     pub existing_sku_ids: HashMap<i64, String>,

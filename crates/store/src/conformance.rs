@@ -36,6 +36,7 @@ pub const CASES: &[&str] = &[
     "leases",
     "secrets",
     "pushed_values",
+    "order_reservations",
     "input_validation",
     "migrations_twice",
 ];
@@ -55,6 +56,7 @@ pub async fn run(case: &str, ctx: &Ctx) {
         "leases" => leases(ctx).await,
         "secrets" => secrets(ctx).await,
         "pushed_values" => pushed_values(ctx).await,
+        "order_reservations" => order_reservations(ctx).await,
         "input_validation" => input_validation(ctx).await,
         "migrations_twice" => migrations_twice(ctx).await,
         other => panic!("unknown conformance case `{other}`"),
@@ -1274,6 +1276,93 @@ pub async fn pushed_values(ctx: &Ctx) {
         .await
         .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("values[].inventory[].warehouse_id"));
+}
+
+pub async fn order_reservations(ctx: &Ctx) {
+    let s = &ctx.store;
+    let line = |v: i64, q: i64| OrderReservation {
+        plenty_variation_id: v,
+        quantity: q,
+    };
+    let sums = |mut v: Vec<OrderReservation>| {
+        v.sort_by_key(|r| r.plenty_variation_id);
+        v.into_iter()
+            .map(|r| (r.plenty_variation_id, r.quantity))
+            .collect::<Vec<_>>()
+    };
+    assert!(s.reserved_units("shop1", &[1, 2]).await.unwrap().is_empty());
+    assert!(s.reserved_units("shop1", &[]).await.unwrap().is_empty());
+
+    // Two orders; lines of one variation add up, empty and negative lines are left out.
+    s.set_order_reservations("shop1", "o1", &[line(1, 2), line(2, 1), line(1, 1), line(3, 0)])
+        .await
+        .unwrap();
+    s.set_order_reservations("shop1", "o2", &[line(1, 4), line(4, -2)])
+        .await
+        .unwrap();
+    s.set_order_reservations("shop2", "o1", &[line(1, 100)])
+        .await
+        .unwrap();
+    assert_eq!(
+        sums(s.reserved_units("shop1", &[1, 2, 3, 4, 5]).await.unwrap()),
+        [(1, 7), (2, 1)],
+        "summed over the shop's orders only"
+    );
+    assert_eq!(sums(s.reserved_units("shop1", &[2]).await.unwrap()), [(2, 1)]);
+
+    // Replacing an order's lines drops the ones it no longer has; empty lines release it.
+    s.set_order_reservations("shop1", "o1", &[line(2, 3)])
+        .await
+        .unwrap();
+    assert_eq!(
+        sums(s.reserved_units("shop1", &[1, 2]).await.unwrap()),
+        [(1, 4), (2, 3)]
+    );
+    s.set_order_reservations("shop1", "o2", &[]).await.unwrap();
+    s.set_order_reservations("shop1", "never-reserved", &[])
+        .await
+        .unwrap();
+    assert_eq!(sums(s.reserved_units("shop1", &[1, 2]).await.unwrap()), [(2, 3)]);
+
+    // Durable and shared: another handle sees them, and concurrent orders lose nothing.
+    let again = (ctx.open_again)().await.unwrap();
+    assert_eq!(sums(again.reserved_units("shop1", &[2]).await.unwrap()), [(2, 3)]);
+    again.close().await;
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                for i in 0..5 {
+                    s.set_order_reservations("shop3", &format!("t{t}-{i}"), &[line(9, 1), line(10, 2)])
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        sums(s.reserved_units("shop3", &[9, 10]).await.unwrap()),
+        [(9, 40), (10, 80)]
+    );
+    let ids: Vec<i64> = (1..=1000).collect();
+    assert_eq!(s.reserved_units("shop3", &ids).await.unwrap().len(), 2);
+
+    // Input checks name the field.
+    let e = s.set_order_reservations("", "o", &[]).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("shop_id"));
+    let e = s.set_order_reservations("shop1", " ", &[]).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("tiktok_order_id"));
+    let e = s
+        .set_order_reservations("shop1", "o", &[line(0, 1)])
+        .await
+        .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("lines[].plenty_variation_id"));
+    let too_many: Vec<i64> = (1..=1001).collect();
+    let e = s.reserved_units("shop1", &too_many).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("plenty_variation_ids"));
 }
 
 pub async fn leases(ctx: &Ctx) {

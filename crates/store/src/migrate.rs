@@ -37,6 +37,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/003_pushed_values.sql"),
         postgres: include_str!("../migrations/postgres/003_pushed_values.sql"),
     },
+    Migration {
+        version: 4,
+        name: "order_reservations",
+        sqlite: include_str!("../migrations/sqlite/004_order_reservations.sql"),
+        postgres: include_str!("../migrations/postgres/004_order_reservations.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS tts_store_migrations (

@@ -379,6 +379,14 @@ pub struct PushedQuantity {
     pub quantity: i64,
 }
 
+/// Units of one PlentyONE variation held by a TikTok order that is not (yet) in PlentyONE (the
+/// oversell guard's data); also a sum of such units per variation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderReservation {
+    pub plenty_variation_id: i64,
+    pub quantity: i64,
+}
+
 /// The lease name for "one runner per (shop, kind)".
 pub fn sync_lease_name(shop_id: &str, kind: &str) -> String {
     format!("sync:{shop_id}:{kind}")

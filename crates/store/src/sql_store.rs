@@ -1302,6 +1302,101 @@ impl Store for SqlStore {
         self.db.execute(query).await.map(|_| ())
     }
 
+    async fn set_order_reservations(
+        &self,
+        shop_id: &str,
+        tiktok_order_id: &str,
+        lines: &[OrderReservation],
+    ) -> Result<()> {
+        check_id("shop_id", shop_id)?;
+        check_id("tiktok_order_id", tiktok_order_id)?;
+        check_pushed_count("lines", lines.len())?;
+        let mut units: Vec<(i64, i64)> = Vec::with_capacity(lines.len());
+        for line in lines {
+            check_positive("lines[].plenty_variation_id", line.plenty_variation_id)?;
+            if line.quantity <= 0 {
+                continue;
+            }
+            match units.iter_mut().find(|(v, _)| *v == line.plenty_variation_id) {
+                Some((_, q)) => *q = q.saturating_add(line.quantity),
+                None => units.push((line.plenty_variation_id, line.quantity)),
+            }
+        }
+        let mut tx = self.db.begin(Begin::Immediate).await?;
+        tx.execute(
+            Query::new(
+                "release an order's reservations",
+                "DELETE FROM order_reservations WHERE shop_id = $1 AND tiktok_order_id = $2",
+            )
+            .bind(shop_id)
+            .bind(tiktok_order_id),
+        )
+        .await?;
+        if !units.is_empty() {
+            let mut query = Query::new("reserve an order's units", String::new());
+            let shop = query.push_param(shop_id);
+            let order = query.push_param(tiktok_order_id);
+            let now = query.push_param(now_seconds());
+            let mut rows = Vec::with_capacity(units.len());
+            for (variation, quantity) in units {
+                let v = query.push_param(variation);
+                let q = query.push_param(quantity);
+                rows.push(format!("({shop}, {order}, {v}, {q}, {now})"));
+            }
+            // ON CONFLICT: a concurrent writer of the same order (PostgreSQL does not see its
+            // uncommitted delete) ends with one set of rows, not an error.
+            query.sql = format!(
+                "INSERT INTO order_reservations (shop_id, tiktok_order_id, plenty_variation_id, quantity, updated_at)
+                 VALUES {}
+                 ON CONFLICT (shop_id, tiktok_order_id, plenty_variation_id) DO UPDATE SET
+                   quantity = excluded.quantity, updated_at = excluded.updated_at",
+                rows.join(", ")
+            );
+            tx.execute(query).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn reserved_units(
+        &self,
+        shop_id: &str,
+        plenty_variation_ids: &[i64],
+    ) -> Result<Vec<OrderReservation>> {
+        check_id("shop_id", shop_id)?;
+        check_pushed_count("plenty_variation_ids", plenty_variation_ids.len())?;
+        if plenty_variation_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(plenty_variation_ids)
+            .map_err(|e| Error::internal(format!("encode ids: {e}")))?;
+        let set = self.json_int_set("$2");
+        let rows = self
+            .db
+            .fetch_all(
+                Query::new(
+                    "sum reserved units",
+                    format!(
+                        "SELECT plenty_variation_id, CAST(SUM(quantity) AS BIGINT) AS units FROM order_reservations
+                         WHERE shop_id = $1 AND plenty_variation_id IN ({set})
+                         GROUP BY plenty_variation_id"
+                    ),
+                )
+                .bind(shop_id)
+                .bind(ids),
+            )
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let r = RowReader::new(row, "order_reservations");
+                Ok(OrderReservation {
+                    plenty_variation_id: r.int("plenty_variation_id")?,
+                    quantity: r.int("units")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(|v| v.into_iter().filter(|r| r.quantity > 0).collect())
+    }
+
     async fn save_oauth_state(&self, state: &str, expires_at: UnixSeconds) -> Result<()> {
         check_id("state", state)?;
         let now = now_seconds();

@@ -136,6 +136,25 @@ pub trait Store: Send + Sync {
     /// most 1000 SKUs.
     async fn save_pushed_values(&self, shop_id: &str, values: &[PushedSku]) -> Result<()>;
 
+    // ---- order reservations (the oversell guard) ---------------------------------------------
+
+    /// Replaces the units a TikTok order of the shop holds per PlentyONE variation; empty `lines`
+    /// release them all (the order is in PlentyONE now, or cancelled). Lines of one variation are
+    /// added up; lines with a quantity ≤ 0 are left out.
+    async fn set_order_reservations(
+        &self,
+        shop_id: &str,
+        tiktok_order_id: &str,
+        lines: &[OrderReservation],
+    ) -> Result<()>;
+    /// Units held per variation by all the shop's orders, summed; variations holding nothing are
+    /// absent. At most 1000 ids.
+    async fn reserved_units(
+        &self,
+        shop_id: &str,
+        plenty_variation_ids: &[i64],
+    ) -> Result<Vec<OrderReservation>>;
+
     // ---- OAuth state --------------------------------------------------------------------------------
 
     /// Remembers an issued OAuth `state` until `expires_at`.

@@ -10,6 +10,12 @@
 //!   crash between "created in PlentyONE" and "mapping updated" adopts the existing order next time;
 //! - status updates compare TikTok's `update_time` with the one last applied: older events are stale
 //!   and ignored; the order detail fetched from TikTok is the current state anyway.
+//!
+//! The oversell guard's data ([`crate::stock::StoreReservations`]): every order seen that is not in
+//! PlentyONE yet (waiting, skipped as UNPAID, rejected, or about to be created) has its units per
+//! variation recorded in the store ([`reserved_lines`]); they are released once PlentyONE has the
+//! order (created or adopted: PlentyONE reserves the stock itself from then on) or when it is
+//! cancelled.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -195,6 +201,11 @@ impl OrderImporter {
     ) -> Result<ImportOutcome> {
         let config = self.config(shop_id)?;
         let mapping = self.store.get_order_mapping(shop_id, order_id).await?;
+        // In PlentyONE, which reserves its stock: nothing held here (heals a crash between the
+        // create and its release).
+        if mapping.as_ref().is_some_and(|m| m.plenty_order_id.is_some()) {
+            self.store.set_order_reservations(shop_id, order_id, &[]).await?;
+        }
         if let Some(m) = mapping.as_ref().filter(|m| m.plenty_order_id.is_some())
             && is_stale(&event, m.tiktok_update_time, m.tiktok_status.as_deref())
         {
@@ -269,6 +280,11 @@ impl OrderImporter {
         shop_id: &str,
         order: &Order,
     ) -> Result<ImportOutcome> {
+        // Not in PlentyONE yet: its units are held (released below once PlentyONE has it).
+        let skus = self.sku_lookup(shop_id, order).await?;
+        self.store
+            .set_order_reservations(shop_id, &order.id, &reserved_lines(order, &skus))
+            .await?;
         match should_import(&order.status, order.create_time, now_seconds(), &config.status) {
             ImportDecision::Import => {}
             // A later status change (webhook or reconciliation) brings the order back.
@@ -281,7 +297,6 @@ impl OrderImporter {
         mapping.tiktok_update_time = Some(order.update_time);
         self.store.insert_order_mapping_if_absent(&mapping).await?;
 
-        let skus = self.sku_lookup(shop_id, order).await?;
         let mapped = map_order(order, config, &|seller_sku: &str, sku_id: &str| {
             skus.get(sku_id).or_else(|| skus.get(seller_sku)).copied()
         });
@@ -315,6 +330,7 @@ impl OrderImporter {
         mapping.sync_error = None;
         mapping.last_synced_at = Some(now_seconds());
         self.store.update_order_mapping(&mapping).await?;
+        self.store.set_order_reservations(shop_id, &order.id, &[]).await?;
         Ok(ImportOutcome::Created {
             plenty_order_id,
             adopted,
@@ -377,6 +393,40 @@ impl OrderImporter {
         }
         Ok(order.id)
     }
+}
+
+/// The units per PlentyONE variation an order not (yet) in PlentyONE holds on TikTok, for the
+/// oversell guard: every line (a unit in 202309; `quantity` if sent) whose SKU is mapped (`skus`:
+/// TikTok SKU id or seller SKU → variation id), except cancelled lines; nothing for a cancelled
+/// order. Any other status holds its units, an unknown one included (never oversell). Pure.
+pub fn reserved_lines(order: &Order, skus: &HashMap<String, i64>) -> Vec<tts_store::OrderReservation> {
+    let mut lines: Vec<tts_store::OrderReservation> = Vec::new();
+    if order.status == OrderStatus::Cancelled {
+        return lines;
+    }
+    for line in &order.line_items {
+        if line.display_status.eq_ignore_ascii_case("CANCELLED")
+            || line.display_status.eq_ignore_ascii_case("CANCEL")
+        {
+            continue;
+        }
+        let Some(variation) = skus
+            .get(&line.sku_id)
+            .or_else(|| skus.get(&line.seller_sku))
+            .copied()
+        else {
+            continue;
+        };
+        let units = line.quantity.unwrap_or(1).clamp(1, 99_999);
+        match lines.iter_mut().find(|l| l.plenty_variation_id == variation) {
+            Some(l) => l.quantity += units,
+            None => lines.push(tts_store::OrderReservation {
+                plenty_variation_id: variation,
+                quantity: units,
+            }),
+        }
+    }
+    lines
 }
 
 fn missing_id(what: &str) -> Error {
@@ -506,6 +556,49 @@ impl crate::inbox::EventHandler for OrderEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_holds_its_mapped_uncancelled_units_until_it_is_cancelled() {
+        let line = |sku_id: &str, seller_sku: &str, status: &str, quantity: Option<i64>| {
+            tts_tiktok::model::order::LineItem {
+                sku_id: sku_id.into(),
+                seller_sku: seller_sku.into(),
+                display_status: status.into(),
+                quantity,
+                ..Default::default()
+            }
+        };
+        let mut order = Order {
+            id: "576".into(),
+            status: OrderStatus::Unpaid,
+            line_items: vec![
+                line("17", "A-1", "UNPAID", None),
+                line("17", "A-1", "UNPAID", None),
+                line("", "B-1", "UNPAID", Some(3)),
+                line("17", "A-1", "CANCELLED", None),
+                line("99", "UNKNOWN", "UNPAID", None),
+            ],
+            ..Default::default()
+        };
+        let skus = HashMap::from([("17".to_string(), 1001), ("B-1".to_string(), 1002)]);
+        let units = |o: &Order| {
+            let mut v: Vec<(i64, i64)> = reserved_lines(o, &skus)
+                .into_iter()
+                .map(|r| (r.plenty_variation_id, r.quantity))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(
+            units(&order),
+            [(1001, 2), (1002, 3)],
+            "by SKU id, else seller SKU; cancelled lines and unmapped SKUs left out"
+        );
+        order.status = OrderStatus::Unknown("NEW_STATUS".into());
+        assert_eq!(units(&order).len(), 2, "an unknown status holds (never oversell)");
+        order.status = OrderStatus::Cancelled;
+        assert!(units(&order).is_empty());
+    }
 
     #[test]
     fn plenty_status_only_moves_forward() {

@@ -9,9 +9,10 @@
 //!   in [`StockMode::Full`] the whole catalogue (reconciliation). [`StockPusher::push_variations`]
 //!   pushes given variations at once (a trigger from a PlentyONE change).
 //! - **Quantities**: [`tts_mapping::inventory::variation_inventory`] (warehouse mapping, safety
-//!   buffer, never negative, ≤ 99,999) after the **oversell guard**: units of orders imported into
-//!   PlentyONE but not yet booked there (its net stock does not show them yet) come from a
-//!   [`Reservations`] source. It answers a number of units per variation; since an order's TikTok
+//!   buffer, never negative, ≤ 99,999) after the **oversell guard**: units of TikTok orders that
+//!   are not in PlentyONE yet (its net stock cannot show them) come from a [`Reservations`] source,
+//!   in production [`StoreReservations`] (see there why orders already in PlentyONE are not
+//!   counted). It answers a number of units per variation; since an order's TikTok
 //!   warehouse is not known here, those units are subtracted from **every** TikTok warehouse of the
 //!   SKU — conservative: with several TikTok warehouses it can under-offer, never oversell.
 //! - **Calls**: one `inventory.update` per TikTok product and page listing every TikTok warehouse
@@ -54,13 +55,13 @@ pub const RUN_KIND: &str = "stock";
 /// The cursor kind of the stock and price push (Unix seconds).
 pub const STOCK_CURSOR: &str = "stock.related_updated_at";
 
-/// Units per variation in orders imported into PlentyONE but not yet booked out there.
+/// Units per variation sold on TikTok that PlentyONE's net stock does not account for yet.
 #[async_trait::async_trait]
 pub trait Reservations: Send + Sync {
     async fn reserved(&self, shop_id: &str, variation_ids: &[i64]) -> Result<HashMap<i64, Decimal>>;
 }
 
-/// No reservations (PlentyONE books stock at order creation, or no orders are imported).
+/// No reservations (no orders are imported, or tests).
 pub struct NoReservations;
 
 #[async_trait::async_trait]
@@ -70,8 +71,7 @@ impl Reservations for NoReservations {
     }
 }
 
-/// A closure `(shop id, variation id) → units` as a [`Reservations`] source, e.g. a count kept by
-/// the order import of lines in orders whose TikTok status is still `AWAITING_SHIPMENT`.
+/// A closure `(shop id, variation id) → units` as a [`Reservations`] source (tests, custom sources).
 pub struct FnReservations<F>(pub F);
 
 #[async_trait::async_trait]
@@ -85,6 +85,50 @@ where
             .map(|v| (*v, (self.0)(shop_id, *v)))
             .filter(|(_, units)| *units > Decimal::ZERO)
             .collect())
+    }
+}
+
+/// The oversell guard's source in production: the units the order import records per variation for
+/// the shop's TikTok orders that are **not in PlentyONE yet** ([`Store::reserved_units`], written
+/// by [`crate::orders::OrderImporter`]; see [`crate::orders::reserved_lines`]).
+///
+/// Why not "orders imported but not yet booked out" (PlentyONE status below 7): PlentyONE reserves
+/// the stock of an order itself as soon as the order exists — *reserved stock* is what open orders
+/// hold until their outgoing items are booked (status 7) or they are cancelled, and the net stock
+/// this push sends is physical minus reserved (plentymarkets manual, "Warenbestände verwalten";
+/// spec C.4 `VariationStock`: `physicalStock`, `reservedStock`, `netStock`). Counting those orders
+/// again would hold their units back twice. What net stock cannot show is a TikTok sale PlentyONE
+/// does not know yet, and an absolute inventory update would hand those units back to TikTok:
+/// - orders waiting to be imported: UNPAID (not imported by default; TikTok holds their units
+///   until paid or cancelled), ON_HOLD (buyer may still cancel), younger than the minimum age;
+/// - orders the import rejected (e.g. an unmapped SKU) or whose create is in flight or failed;
+/// - orders not seen at all yet (webhook not processed, reconciliation not run): nothing here can
+///   count those; the window is the inbox and reconciliation latency.
+///
+/// An order's units are released when PlentyONE has it (created, or adopted after a crash) or it
+/// is cancelled. Assumed, not verified against a live system: that PlentyONE's reservation is in
+/// the net stock as soon as the order is created (a delayed stock recalculation would leave a short
+/// window), and that the shop uses order reservations at all (stock dependency without
+/// reservation shares net stock across markets). An order never seen again keeps its units held
+/// (under-offer, never oversell) until an event or a reconciliation brings it back.
+pub struct StoreReservations(pub Arc<dyn Store>);
+
+impl StoreReservations {
+    pub fn new(store: Arc<dyn Store>) -> Arc<Self> {
+        Arc::new(StoreReservations(store))
+    }
+}
+
+#[async_trait::async_trait]
+impl Reservations for StoreReservations {
+    async fn reserved(&self, shop_id: &str, variation_ids: &[i64]) -> Result<HashMap<i64, Decimal>> {
+        let mut out = HashMap::new();
+        for chunk in variation_ids.chunks(1000) {
+            for r in self.0.reserved_units(shop_id, chunk).await? {
+                out.insert(r.plenty_variation_id, Decimal::from(r.quantity));
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -4,7 +4,9 @@
 //!
 //! - product audit webhooks (37) that carry their reasons are applied without reading the product;
 //! - the stock and prices last pushed survive a restart: a new pusher on the same store sends nothing
-//!   unchanged.
+//!   unchanged;
+//! - the oversell guard: units of TikTok orders not in PlentyONE yet are held back from TikTok until
+//!   PlentyONE has the order.
 
 mod common;
 
@@ -16,11 +18,15 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tts_mapping::category::CategoryMapping;
 use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
+use tts_mapping::order::OrderMappingConfig;
 use tts_mapping::product::ProductMappingConfig;
 use tts_store::{InboxQuery, InboxState, ProductMapping, ProductMappingQuery, Store};
 use tts_sync::inbox::EventHandler;
+use tts_sync::orders::{ImportOutcome, OrderImporter, Seen};
 use tts_sync::products::{ExportSettings, ProductEvents, ProductExporter, ShopExport};
-use tts_sync::stock::{NoReservations, PushedValues, StockMode, StockPusher, StockSettings};
+use tts_sync::stock::{
+    NoReservations, PushedValues, Reservations, StockMode, StockPusher, StockSettings, StoreReservations,
+};
 use tts_tiktok::client::{CallInput, Client};
 use tts_tiktok::model::product::{ProductAttribute, ProductAttributeValue};
 
@@ -76,16 +82,101 @@ impl World {
 
     /// A stock pusher as a freshly started worker has it: nothing in memory.
     fn fresh_pusher(&self) -> StockPusher {
+        self.pusher_with(Arc::new(NoReservations))
+    }
+
+    fn pusher_with(&self, reservations: Arc<dyn Reservations>) -> StockPusher {
         StockPusher::new(
             self.store.clone(),
             self.client.clone(),
             self.plenty_client.clone(),
             vec![self.config.clone()],
-            Arc::new(NoReservations),
+            reservations,
             PushedValues::new(),
             StockSettings::default(),
         )
         .unwrap()
+    }
+
+    /// The order import of the DE shop into the stand-in (client 1000, a TikTok referrer).
+    async fn importer(&self) -> OrderImporter {
+        let referrer = self.plenty_client.ensure_referrer("TikTok Shop").await.unwrap();
+        let config = OrderMappingConfig {
+            shop_id: self.shop_id.clone(),
+            plenty_id: 1000,
+            referrer_id: referrer,
+            ..Default::default()
+        };
+        OrderImporter::new(
+            self.store.clone(),
+            self.client.clone(),
+            self.plenty_client.clone(),
+            HashMap::from([(self.shop_id.clone(), config)]),
+            "test-importer",
+        )
+    }
+
+    /// A TikTok order of `units` units of one SKU, in `status`; its id.
+    async fn tiktok_order(&self, m: &ProductMapping, units: u32, status: &str) -> String {
+        let out = control(
+            &self.http,
+            &format!("{}/_sandbox/seed", self.tiktok.base_url),
+            "POST",
+            json!({"orders": [{
+                "shop_id": self.shop_id, "status": status,
+                "line_items": [{
+                    "sku_id": m.tiktok_sku_id, "seller_sku": m.seller_sku,
+                    "product_id": m.tiktok_product_id, "sale_price": "19.90", "quantity": units,
+                }],
+            }]}),
+        )
+        .await;
+        out["orders"][0].as_str().unwrap().to_string()
+    }
+
+    async fn drive_order(&self, order_id: &str, status: &str) {
+        control(
+            &self.http,
+            &format!("{}/_sandbox/orders/{order_id}/advance", self.tiktok.base_url),
+            "POST",
+            json!({"status": status}),
+        )
+        .await;
+    }
+
+    /// TikTok's quantity of a SKU in its (one) warehouse.
+    async fn tiktok_quantity(&self, m: &ProductMapping) -> i64 {
+        let data = self
+            .client
+            .shop(&self.shop_id)
+            .unwrap()
+            .call_id(
+                "inventory.search",
+                CallInput::json(&json!({"product_ids": [m.tiktok_product_id]})),
+            )
+            .await
+            .unwrap()
+            .value()
+            .unwrap();
+        let sku = data["inventory"][0]["skus"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"].as_str() == m.tiktok_sku_id.as_deref())
+            .unwrap()
+            .clone();
+        sku["warehouse_inventory"][0]["available_quantity"]
+            .as_i64()
+            .unwrap()
+    }
+
+    async fn reserved(&self, variation_id: i64) -> i64 {
+        self.store
+            .reserved_units(&self.shop_id, &[variation_id])
+            .await
+            .unwrap()
+            .first()
+            .map_or(0, |r| r.quantity)
     }
 
     async fn set_stock(&self, variation_id: i64, warehouse_id: i64, physical: i64) {
@@ -434,4 +525,78 @@ async fn a_restarted_stock_pusher_does_not_send_unchanged_stock_or_prices_again(
         .unwrap();
     assert_eq!((third.stock_updates, third.calls), (1, 1), "{third:?}");
     assert_eq!(inventory_updates().await, inventory_calls + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn units_of_tiktok_orders_not_in_plentyone_yet_are_held_back_until_plentyone_has_them() {
+    let w = world(false, 150).await;
+    let export = w.exporter().export(&w.shop_id, now()).await.unwrap();
+    assert_eq!(export.created, 11, "{export:?}");
+    let importer = w.importer().await;
+    let pusher = w.pusher_with(StoreReservations::new(w.store.clone()));
+    let m = w
+        .mappings()
+        .await
+        .into_iter()
+        .find(|m| m.plenty_item_id == 105 && m.tiktok_sku_id.is_some())
+        .unwrap();
+    let vid = m.plenty_variation_id;
+    // PlentyONE: 30 physical in warehouse 1, of which the stand-in reserves `id % 3` for its own
+    // orders (net stock already excludes those); nothing in warehouse 2; buffer 1.
+    w.set_stock(vid, 1, 30).await;
+    w.set_stock(vid, 2, 0).await;
+    let net = 30 - vid % 3;
+    pusher.push_variations(&w.shop_id, &[vid]).await.unwrap();
+    assert_eq!(w.tiktok_quantity(&m).await, net - 1);
+
+    // A buyer orders 2 units; unpaid orders are not imported, but TikTok counts them sold: they
+    // are held back, or the next push would hand them back to TikTok.
+    let unpaid = w.tiktok_order(&m, 2, "UNPAID").await;
+    let outcome = importer
+        .sync_order(&w.shop_id, &unpaid, Seen::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, ImportOutcome::NotImported { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(w.reserved(vid).await, 2);
+    let report = pusher.push_variations(&w.shop_id, &[vid]).await.unwrap();
+    assert_eq!(report.stock_updates, 1, "{report:?}");
+    assert_eq!(w.tiktok_quantity(&m).await, net - 2 - 1);
+
+    // Paid: imported. PlentyONE reserves the order's stock itself from now on (its net stock
+    // shows it), so nothing is held here any more: counting it again would under-offer.
+    w.drive_order(&unpaid, "AWAITING_SHIPMENT").await;
+    let outcome = importer
+        .sync_order(&w.shop_id, &unpaid, Seen::default())
+        .await
+        .unwrap();
+    assert!(matches!(outcome, ImportOutcome::Created { .. }), "{outcome:?}");
+    assert_eq!(w.reserved(vid).await, 0);
+    pusher.push_variations(&w.shop_id, &[vid]).await.unwrap();
+    assert_eq!(w.tiktok_quantity(&m).await, net - 1);
+
+    // Another order waits (unpaid), then is cancelled before it was ever imported: released.
+    let cancelled = w.tiktok_order(&m, 3, "UNPAID").await;
+    importer
+        .sync_order(&w.shop_id, &cancelled, Seen::default())
+        .await
+        .unwrap();
+    assert_eq!(w.reserved(vid).await, 3);
+    let held = pusher.push_variations(&w.shop_id, &[vid]).await.unwrap();
+    assert_eq!(held.stock_updates, 1, "{held:?}");
+    assert_eq!(w.tiktok_quantity(&m).await, net - 3 - 1);
+    w.drive_order(&cancelled, "CANCELLED").await;
+    let outcome = importer
+        .sync_order(&w.shop_id, &cancelled, Seen::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, ImportOutcome::NotImported { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(w.reserved(vid).await, 0);
+    pusher.push_variations(&w.shop_id, &[vid]).await.unwrap();
+    assert_eq!(w.tiktok_quantity(&m).await, net - 1);
 }

@@ -60,6 +60,7 @@ conformance_tests!(
     leases,
     secrets,
     pushed_values,
+    order_reservations,
     input_validation,
     migrations_twice,
 );
@@ -72,7 +73,7 @@ async fn fresh_concurrent_migrations(db: TestDb) {
         tts_store::open(&url, crate::common::ring())
     );
     let (a, b) = (a.unwrap(), b.unwrap());
-    let expected: Vec<i64> = vec![1, 2, 3];
+    let expected: Vec<i64> = vec![1, 2, 3, 4];
     assert_eq!(a.schema_versions().await.unwrap(), expected);
     assert_eq!(b.schema_versions().await.unwrap(), expected);
     a.close().await;

@@ -59,7 +59,7 @@ async fn kill_mid_burst(synchronous: &str) {
 
     // And the store itself opens on it and keeps working.
     let store = db.open().await;
-    assert_eq!(store.schema_versions().await.unwrap(), [1, 2, 3]);
+    assert_eq!(store.schema_versions().await.unwrap(), [1, 2, 3, 4]);
     assert!(
         store
             .insert_order_mapping_if_absent(&tts_store::OrderMapping::pending("crash-shop", "after"))

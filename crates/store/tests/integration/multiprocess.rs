@@ -288,7 +288,7 @@ async fn four_processes_start_on_a_fresh_database(db: TestDb) {
         assert!(child.join().unwrap().is_empty(), "nothing to drain");
     }
     let store = db.open().await;
-    assert_eq!(store.schema_versions().await.unwrap(), [1, 2, 3]);
+    assert_eq!(store.schema_versions().await.unwrap(), [1, 2, 3, 4]);
     store.close().await;
 }
 
