@@ -19,7 +19,7 @@ use crate::fulfillment::{TrackingConfig, TrackingEngine};
 use crate::orders::OrderImporter;
 use crate::products::{ExportSettings, ProductExporter, ShopExport};
 use crate::runner::Engines;
-use crate::stock::{NoReservations, PushedValues, StockPusher, StockSettings};
+use crate::stock::{PushedValues, StockPusher, StockSettings, StoreReservations};
 
 /// A shop's settings for every engine, snake_case as the Rust configs. Each engine's section is
 /// optional: what is missing takes its defaults, `shop_id` and `region` are filled in, and
@@ -159,7 +159,8 @@ impl Engines {
     ) -> Result<Engines> {
         // Stock and prices sent with a create are not sent again by the stock pass.
         let pushed = PushedValues::new();
-        let reservations = Arc::new(NoReservations);
+        // The oversell guard: units of TikTok orders the order import saw but PlentyONE has not got yet.
+        let reservations = StoreReservations::new(store.clone());
         Ok(Engines {
             orders: Arc::new(OrderImporter::new(
                 store.clone(),
