@@ -53,7 +53,7 @@ use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tts_core::{Error, ErrorCode, Result};
+use tts_core::{progress, Error, ErrorCode, Result};
 use tts_mapping::problem::Problem;
 use tts_mapping::product::{
     ProductContext, ProductMappingConfig, SellerSkuSource, map_and_validate, map_product,
@@ -458,7 +458,10 @@ impl ProductExporter {
         let mut pass = Pass::default();
 
         let backlog = self.collect_backlog(shop_id).await?;
+        progress::set_phase("backlog");
+        progress::add_total(backlog.len() as u64);
         for (item_id, has_product) in backlog {
+            progress::advance(1);
             if pass.done.contains(&item_id) {
                 continue;
             }
@@ -491,16 +494,19 @@ impl ProductExporter {
             items_per_page: Some(self.settings.page_size),
             ..Default::default()
         };
-        let mut changed = Box::pin(self.plenty.item_variations(&query)?);
+        progress::set_phase("changed variations");
+        let mut changed = progress::counted(Box::pin(self.plenty.item_variations(&query)?));
         let mut failed = 0;
         while let Some(v) = changed.try_next().await? {
             pass.report.read += 1;
+            progress::advance(1);
             if !pass.done.insert(v.item_id) {
                 continue;
             }
             let outcome = self.export_item_in(&config, v.item_id, now, &mut pass).await;
             self.log_outcome(shop_id, v.item_id, &outcome);
             if matches!(outcome, Err(_) | Ok(ItemOutcome::Busy)) {
+                progress::error();
                 failed += 1;
             }
             pass.report.count(v.item_id, &outcome);
