@@ -20,6 +20,11 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 3000;
 /// Most delivery-log entries kept.
 const LOG_CAP: usize = 20_000;
 
+/// Deliveries in flight at once. Every event is its own task; without a bound, a burst (a thousand
+/// orders created at once) puts thousands of requests on one receiver's connection pool, whose
+/// waiter queue is scanned on every checkout: quadratic, and most of a debug test's CPU.
+const MAX_IN_FLIGHT: usize = 32;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct WebhookConfig {
     pub default_url: Option<String>,
@@ -64,6 +69,7 @@ pub struct Webhooks {
     pub config: RwLock<WebhookConfig>,
     log: Mutex<Vec<Delivery>>,
     next: AtomicU64,
+    in_flight: tokio::sync::Semaphore,
 }
 
 impl Webhooks {
@@ -76,6 +82,7 @@ impl Webhooks {
             config: RwLock::new(config),
             log: Mutex::new(Vec::new()),
             next: AtomicU64::new(1),
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
         }
     }
 
@@ -148,6 +155,7 @@ impl Webhooks {
         }
         let signature = webhook_signature(&t.app_key, &t.app_secret, body.as_bytes());
         for attempt in 1..=(RETRY_SCHEDULE_SECS.len() as u32 + 1) {
+            let permit = self.in_flight.acquire().await.expect("never closed");
             let result = self
                 .client
                 .post(&t.url)
@@ -157,6 +165,7 @@ impl Webhooks {
                 .body(body.clone())
                 .send()
                 .await;
+            drop(permit);
             let (status, error) = match &result {
                 Ok(r) => (Some(r.status().as_u16()), None),
                 Err(e) => (None, Some(e.to_string())),
