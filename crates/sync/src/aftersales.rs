@@ -442,8 +442,6 @@ impl AftersalesReport {
 pub const CANCELLATION_ERROR_PREFIX: &str = "cancellation ";
 pub const RETURN_ERROR_PREFIX: &str = "return ";
 pub const SELLER_CANCEL_ERROR_PREFIX: &str = "seller cancel ";
-/// Sync run kind of the after-sales pass.
-pub const RUN_KIND: &str = "aftersales";
 /// Cursor kind of the after-sales pass.
 pub const AFTERSALES_CURSOR: &str = "aftersales.update_time";
 
@@ -1296,22 +1294,6 @@ impl AftersalesEngine {
                 .await?;
         }
         Ok(report)
-    }
-
-    /// [`run_pass`](Self::run_pass) recorded as a sync run of kind [`RUN_KIND`], the report as its
-    /// summary.
-    pub async fn run_pass_recorded(
-        &self,
-        shop_id: &str,
-        now: i64,
-        first_run_lookback: i64,
-        overlap: i64,
-    ) -> Result<AftersalesReport> {
-        let run = self.store.start_sync_run(shop_id, RUN_KIND, "pass").await?;
-        let result = self.run_pass(shop_id, now, first_run_lookback, overlap).await;
-        let (status, summary) = crate::fulfillment::run_summary(&result, |r| r.errors);
-        self.store.finish_sync_run(run.id, status, &summary).await?;
-        result
     }
 
     /// Cancels one imported order on TikTok if its PlentyONE order is cancelled (8.x), e.g. from a

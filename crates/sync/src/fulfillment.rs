@@ -320,29 +320,6 @@ pub struct TrackingReport {
     pub errors: usize,
 }
 
-/// Sync run kind of the tracking pass.
-pub const RUN_KIND: &str = "tracking";
-
-/// Status and summary of a finished run (the report as JSON, or the error with its code).
-pub(crate) fn run_summary<R: Serialize>(
-    result: &Result<R>,
-    errors: impl Fn(&R) -> usize,
-) -> (tts_store::RunStatus, serde_json::Value) {
-    match result {
-        Ok(r) => (
-            if errors(r) == 0 {
-                tts_store::RunStatus::Succeeded
-            } else {
-                tts_store::RunStatus::Failed
-            },
-            serde_json::to_value(r).unwrap_or_default(),
-        ),
-        Err(e) => (
-            tts_store::RunStatus::Failed,
-            json!({"error": {"code": e.code().as_str(), "message": e.to_string()}}),
-        ),
-    }
-}
 
 /// Prefix of tracking errors on order mappings (`sync_error`).
 pub const TRACKING_ERROR_PREFIX: &str = "tracking ";
@@ -590,22 +567,6 @@ impl TrackingEngine {
                 .await?;
         }
         Ok(report)
-    }
-
-    /// [`run_pass`](Self::run_pass) recorded as a sync run of kind [`RUN_KIND`], the report as its
-    /// summary (failed when an order failed or the pass could not run).
-    pub async fn run_pass_recorded(
-        &self,
-        shop_id: &str,
-        now: i64,
-        first_run_lookback: i64,
-        overlap: i64,
-    ) -> Result<TrackingReport> {
-        let run = self.store.start_sync_run(shop_id, RUN_KIND, "pass").await?;
-        let result = self.run_pass(shop_id, now, first_run_lookback, overlap).await;
-        let (status, summary) = run_summary(&result, |r| r.errors);
-        self.store.finish_sync_run(run.id, status, &summary).await?;
-        result
     }
 
     async fn failed_mappings(&self, shop_id: &str) -> Result<Vec<OrderMapping>> {

@@ -64,7 +64,7 @@ use tts_plenty::api::variations::ItemVariationQuery;
 use tts_plenty::client::Client as PlentyClient;
 use tts_plenty::model::Variation;
 use tts_store::{
-    ProductMapping, ProductMappingQuery, RunStatus, Store, SyncProgress, SyncStatus, now_seconds,
+    ProductMapping, ProductMappingQuery, Store, SyncStatus, now_seconds,
 };
 use tts_tiktok::client::retry::is_transient;
 use tts_tiktok::client::{CallInput, Client as TikTokClient, Shop};
@@ -81,8 +81,6 @@ pub const PRODUCTS_CURSOR: &str = "products.related_updated_at";
 pub const BACKLOG_CURSOR: &str = "products.backlog";
 /// The cursor kind counting today's creates (`<day number>:<count>`).
 pub const CREATES_CURSOR: &str = "products.creates_per_day";
-/// The sync run kind of the product export.
-pub const RUN_KIND: &str = "products";
 /// Prefix of the error of a mapping whose variation is no longer sent.
 const NOT_EXPORTED: &str = "variation not exported";
 /// Prefix of a content cursor whose create TikTok refused.
@@ -416,44 +414,6 @@ impl ProductExporter {
     /// The cursor advances to `now` only when no item failed (failed items are tried again by the next
     /// pass; pending and rejected ones are in the backlog).
     pub async fn export(&self, shop_id: &str, now: i64) -> Result<ExportReport> {
-        self.export_inner(shop_id, now, None).await
-    }
-
-    /// [`export`](Self::export) recorded as a sync run of kind [`RUN_KIND`]: progress (phase
-    /// `backlog` / `window`, items done, errors) every 25 items, the report as its summary.
-    pub async fn export_recorded(&self, shop_id: &str, now: i64) -> Result<ExportReport> {
-        let run = self.store.start_sync_run(shop_id, RUN_KIND, "backlog").await?;
-        let result = self.export_inner(shop_id, now, Some(run.id)).await;
-        let (status, summary) = match &result {
-            Ok(r) if r.errors == 0 && r.busy == 0 => (RunStatus::Succeeded, r.summary()),
-            Ok(r) => (RunStatus::Failed, r.summary()),
-            Err(e) => (
-                RunStatus::Failed,
-                json!({"error": {"code": e.code().as_str(), "message": e.to_string()}}),
-            ),
-        };
-        self.store.finish_sync_run(run.id, status, &summary).await?;
-        result
-    }
-
-    async fn progress(&self, run: Option<i64>, phase: &str, report: &ExportReport) {
-        let Some(id) = run else { return };
-        if !report.items.is_multiple_of(25) {
-            return;
-        }
-        let progress = SyncProgress {
-            phase: phase.to_string(),
-            done: report.items as i64,
-            total: None,
-            errors: (report.errors + report.busy) as i64,
-        };
-        // Progress is informative: a failed write must not fail the export.
-        if let Err(e) = self.store.update_sync_run(id, &progress).await {
-            tracing::warn!(code = %e.code(), error = %e, "sync run progress not stored");
-        }
-    }
-
-    async fn export_inner(&self, shop_id: &str, now: i64, run: Option<i64>) -> Result<ExportReport> {
         let config = self.config(shop_id)?;
         let mut pass = Pass::default();
 
@@ -475,7 +435,6 @@ impl ProductExporter {
             let outcome = self.export_item_in(&config, item_id, now, &mut pass).await;
             self.log_outcome(shop_id, item_id, &outcome);
             pass.report.count(item_id, &outcome);
-            self.progress(run, "backlog", &pass.report).await;
         }
 
         // The window.
@@ -510,7 +469,6 @@ impl ProductExporter {
                 failed += 1;
             }
             pass.report.count(v.item_id, &outcome);
-            self.progress(run, "window", &pass.report).await;
         }
         if failed == 0 {
             self.store

@@ -41,7 +41,7 @@ use tts_plenty::api::stock::StockQuery;
 use tts_plenty::api::variations::ItemVariationQuery;
 use tts_plenty::client::Client as PlentyClient;
 use tts_plenty::model::Variation;
-use tts_store::{PushedQuantity, PushedSku, RunStatus, Store, SyncProgress, SyncStatus, now_seconds};
+use tts_store::{PushedQuantity, PushedSku, Store, SyncStatus, now_seconds};
 use tts_tiktok::client::Client as TikTokClient;
 use tts_tiktok::client::retry::is_transient;
 use tts_tiktok::model::inventory::{InventoryUpdateRequest, SkuInventory};
@@ -50,8 +50,6 @@ use tts_tiktok::model::product::{Inventory, Price};
 
 /// Prefix of a mapping's `sync_error` when TikTok refused its stock or price.
 pub const STOCK_REFUSED: &str = "TikTok refused the ";
-/// The sync run kind of the stock and price push.
-pub const RUN_KIND: &str = "stock";
 /// The cursor kind of the stock and price push (Unix seconds).
 pub const STOCK_CURSOR: &str = "stock.related_updated_at";
 
@@ -455,37 +453,6 @@ impl StockPusher {
     /// One pass up to the second `now`. The cursor advances (in [`StockMode::Changed`]) only when
     /// every call succeeded; a full pass sets it too, since it covered everything.
     pub async fn push(&self, shop_id: &str, mode: StockMode, now: i64) -> Result<StockReport> {
-        self.push_inner(shop_id, mode, now, None).await
-    }
-
-    /// [`push`](Self::push) recorded as a sync run of kind [`RUN_KIND`] (phase `changed` or
-    /// `full`, progress per page, the report as its summary).
-    pub async fn push_recorded(&self, shop_id: &str, mode: StockMode, now: i64) -> Result<StockReport> {
-        let phase = match mode {
-            StockMode::Changed => "changed",
-            StockMode::Full => "full",
-        };
-        let run = self.store.start_sync_run(shop_id, RUN_KIND, phase).await?;
-        let result = self.push_inner(shop_id, mode, now, Some((run.id, phase))).await;
-        let (status, summary) = match &result {
-            Ok(r) if r.errors == 0 => (RunStatus::Succeeded, r.summary()),
-            Ok(r) => (RunStatus::Failed, r.summary()),
-            Err(e) => (
-                RunStatus::Failed,
-                json!({"error": {"code": e.code().as_str(), "message": e.to_string()}}),
-            ),
-        };
-        self.store.finish_sync_run(run.id, status, &summary).await?;
-        result
-    }
-
-    async fn push_inner(
-        &self,
-        shop_id: &str,
-        mode: StockMode,
-        now: i64,
-        run: Option<(i64, &str)>,
-    ) -> Result<StockReport> {
         let config = self.config(shop_id)?;
         let from = match (mode, self.store.get_cursor(shop_id, STOCK_CURSOR).await?) {
             (StockMode::Changed, Some(c)) => Some(c.position.parse::<i64>().map_err(|_| {
@@ -537,17 +504,6 @@ impl StockPusher {
                 stock_changed.remove(&v.id);
             }
             self.push_page(shop_id, &config, mode, &page, &mut report).await?;
-            if let Some((id, phase)) = run {
-                let progress = SyncProgress {
-                    phase: phase.to_string(),
-                    done: report.read as i64,
-                    total: None,
-                    errors: report.errors as i64,
-                };
-                if let Err(e) = self.store.update_sync_run(id, &progress).await {
-                    tracing::warn!(code = %e.code(), error = %e, "sync run progress not stored");
-                }
-            }
         }
         if !stock_changed.is_empty() {
             let mut ids: Vec<i64> = stock_changed.into_iter().collect();
