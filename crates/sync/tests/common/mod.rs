@@ -15,6 +15,18 @@ use tts_tiktok::request::AppCredentials;
 /// A client of the TikTok sandbox at `base`, holding `shop` (from `/_sandbox/info`) with `tokens`
 /// (from `/_sandbox/tokens`).
 pub async fn sandbox_client(base: &str, info: &Value, shop: &Value, tokens: &Value) -> Client {
+    sandbox_client_with(base, info, shop, tokens, ClientOptions::default()).await
+}
+
+/// [`sandbox_client`] with other client `options` (rate, retry policy, timeouts); its `api_base` and
+/// `auth_base` are replaced by `base`.
+pub async fn sandbox_client_with(
+    base: &str,
+    info: &Value,
+    shop: &Value,
+    tokens: &Value,
+    options: ClientOptions,
+) -> Client {
     let app = AppCredentials::new(
         info["app_key"].as_str().unwrap(),
         secret(info["app_secret"].as_str().unwrap()),
@@ -25,11 +37,18 @@ pub async fn sandbox_client(base: &str, info: &Value, shop: &Value, tokens: &Val
         ClientOptions {
             api_base: base.to_string(),
             auth_base: base.to_string(),
-            ..Default::default()
+            ..options
         },
         None,
     )
     .unwrap();
+    add_sandbox_shop(&client, shop, tokens).await;
+    client
+}
+
+/// Lets `client` act for another sandbox `shop` (from `/_sandbox/info`) with `tokens` (from
+/// `/_sandbox/tokens` for the shop's seller).
+pub async fn add_sandbox_shop(client: &Client, shop: &Value, tokens: &Value) {
     client
         .add_shop(ShopCredentials {
             shop_id: shop["id"].as_str().unwrap().to_string(),
@@ -48,7 +67,6 @@ pub async fn sandbox_client(base: &str, info: &Value, shop: &Value, tokens: &Val
         })
         .await
         .unwrap();
-    client
 }
 
 /// A SQLite store in a fresh temporary folder (keep the folder alive as long as the store).
