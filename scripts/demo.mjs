@@ -4,7 +4,9 @@
 // with the tiktok integration, connects a shop through the real OAuth routes (the sandbox auto-consents),
 // creates and pays demo orders in the sandbox, waits for the signed webhooks to land in the inbox, reads the
 // orders back through the integration's TikTok client, imports them into PlentyONE (webhook-driven, then a
-// reconciliation run), follows a buyer's cancellation, and prints a summary.
+// reconciliation run), follows a buyer's cancellation, exports the PlentyONE catalogue to TikTok (with a
+// progress line and TikTok's audit results), sends a stock change and a shipment's tracking to TikTok, and
+// prints a summary.
 //
 //   npm start                      run the scripted demo and exit 0
 //   npm start -- --keep-running    then stay up until Ctrl-C (open the printed URLs yourself)
@@ -200,6 +202,19 @@ async function main() {
       databaseUrl,
       encryptionKey: demoKey(),
       plenty: { restUrl: plenty.info.base_url, username: plenty.info.username, password: plenty.info.password, plentyId: 1000 },
+      sync: {
+        defaults: {
+          // The stand-in's catalogue has no TikTok categories: everything is listed as T-shirts (which
+          // require the Material attribute); shipments without a mapped profile go out with USPS.
+          products: {
+            categories: { default_category_id: '601302' },
+            category_product_attributes: { 601302: [{ id: '100198', values: [{ id: '3001', name: 'Cotton' }] }] },
+            inventory: { buffer: { absolute: '1', percent: '0' } },
+          },
+          tracking: { default_provider_id: '7117858858072016686' },
+        },
+        timings: { heartbeatMs: 250 },
+      },
     },
   })
   middleware = await startMiddleware({ config: { ...config, logger: { handler: demoLogger } }, port, host: '127.0.0.1' })
@@ -289,6 +304,45 @@ async function main() {
   }, 30000)
   const cancelledOrder = await plenty.control('GET', `/orders/${cancelledMapping.plentyOrderId}`)
   say(`buyer cancelled ${cancelled} on TikTok → PlentyONE order ${cancelledOrder.id} now has status ${cancelledOrder.statusId}`)
+
+  // 9. the catalogue out: the merchant maps the shop's TikTok sales warehouse (both PlentyONE warehouses
+  //    feed it) and triggers a products run; its progress is polled as an admin page would show it.
+  const { data: wh } = await runtime.client.call(shop.shopId, 'logistics.warehouses')
+  const salesWarehouse = wh.warehouses.find((w) => w.type === 'SALES_WAREHOUSE').id
+  runtime.config.sync.shops[shop.shopId] = { products: { inventory: { warehouses: { links: [1, 2].map((id) => ({ plenty_warehouse_id: id, tiktok_warehouse_id: salesWarehouse })) } } } }
+  await runtime.applyShopSettings(shop.shopId)
+  say(`PlentyONE warehouses 1 and 2 feed TikTok sales warehouse ${salesWarehouse}`)
+  const products = await runKind(sdk, shop.shopId, 'products')
+  const exported = products.summary.report
+  say(`products run #${products.id} ${products.state}: ${exported.created} created, ${exported.updated ?? 0} updated, ${exported.invalid ?? 0} refused before sending, errors ${exported.errors}`)
+  const audited = await waitFor('TikTok audit results', async () => {
+    const { mappings } = await sdk.tiktok.listProductMappings({ shopId: shop.shopId, limit: 1000 })
+    const listed = mappings.filter((m) => m.tiktokProductId)
+    return listed.length > 0 && listed.every((m) => m.auditStatus && m.auditStatus !== 'PENDING') ? listed : undefined
+  }, 30000).catch(() => undefined)
+  const byAudit = {}
+  for (const m of audited ?? []) byAudit[m.auditStatus] = (byAudit[m.auditStatus] ?? 0) + 1
+  const rejected = (audited ?? []).find((m) => m.auditReasons?.length)
+  say(`TikTok audit of the ${(audited ?? []).length} listed variations (webhooks into the inbox): ${JSON.stringify(byAudit)}${rejected ? `; e.g. variation ${rejected.plentyVariationId}: ${rejected.auditReasons[0]}` : ''}`)
+
+  // 10. stock: PlentyONE gains 10 units of one listed variation; the inventory run sends the new quantity
+  const listedOne = (audited ?? (await sdk.tiktok.listProductMappings({ shopId: shop.shopId, limit: 1000 })).mappings).find((m) => m.tiktokSkuId)
+  const tiktokQuantity = async () => (await sandbox.control('GET', `/products/${listedOne.tiktokProductId}`)).skus.find((x) => x.id === listedOne.tiktokSkuId).inventory.reduce((n, i) => n + i.quantity, 0)
+  const quantityBefore = await tiktokQuantity()
+  await plenty.control('POST', '/stock', { variation_id: listedOne.plentyVariationId, warehouse_id: 1, delta: 10 })
+  const inventory = await runKind(sdk, shop.shopId, 'inventory')
+  const quantityAfter = await tiktokQuantity()
+  say(`stock: PlentyONE variation ${listedOne.plentyVariationId} +10 → TikTok SKU ${listedOne.tiktokSkuId} ${quantityBefore} → ${quantityAfter} (inventory run #${inventory.id} ${inventory.state}, ${inventory.summary.report.stock_updates} SKU sent)`)
+
+  // 11. tracking: the warehouse ships a paid order in PlentyONE (status 7, package number); the
+  //     fulfillment run sends it to TikTok once
+  const toShip = imported.find((m) => m.tiktokOrderId !== cancelled)
+  await plenty.control('POST', `/orders/${toShip.plentyOrderId}/ship`, { package_number: 'DEMO-PKG-0001' })
+  const fulfillment = await runKind(sdk, shop.shopId, 'fulfillment')
+  const shipped = await sandbox.control('GET', `/orders/${toShip.tiktokOrderId}`)
+  say(`tracking: PlentyONE order ${toShip.plentyOrderId} shipped → TikTok order ${toShip.tiktokOrderId} ${shipped.status}, tracking ${shipped.tracking_number ?? shipped.packages?.[0]?.tracking_number} (fulfillment run #${fulfillment.id} ${fulfillment.state})`)
+  const returns = await runKind(sdk, shop.shopId, 'returns')
+
   const mapped = await sdk.tiktok.listOrderMappings({ shopId: shop.shopId })
   const status = await sdk.tiktok.getSyncStatus()
 
@@ -300,6 +354,9 @@ async function main() {
   const runs = status.shops.flatMap((s) => s.runs)
   console.log(`  sync runs            ${runs.filter((r) => r.state === 'succeeded').map((r) => `${r.kind} #${r.id}`).join(', ')} succeeded`)
   console.log(`  PlentyONE orders     ${mapped.mappings.filter((m) => m.syncStatus === 'synced').length} imported, one per TikTok order (${mapped.mappings.filter((m) => m.tiktokStatus === 'CANCELLED').length} cancelled on both sides); errors ${mapped.errors}`)
+  console.log(`  TikTok products      ${exported.created} created from the PlentyONE catalogue; audit per variation ${JSON.stringify(byAudit)}`)
+  console.log(`  stock                TikTok SKU ${quantityBefore} → ${quantityAfter} after PlentyONE +10`)
+  console.log(`  tracking             ${shipped.status === 'IN_TRANSIT' || shipped.status === 'AWAITING_COLLECTION' ? 'sent' : 'NOT sent'} for PlentyONE order ${toShip.plentyOrderId}`)
   console.log(`  storage              ${runtime.store.backend}${runtime.store.durable ? '' : ' (in memory for now)'}`)
   console.log('')
 
@@ -311,7 +368,11 @@ async function main() {
     ours.length === orderIds.length &&
     run.state === 'succeeded' &&
     new Set(imported.map((m) => m.plentyOrderId)).size === orderIds.length &&
-    cancelledOrder.statusId >= 8 && cancelledOrder.statusId < 9
+    cancelledOrder.statusId >= 8 && cancelledOrder.statusId < 9 &&
+    [products, inventory, fulfillment, returns].every((r) => r.state === 'succeeded') &&
+    exported.created > 0 &&
+    quantityAfter === quantityBefore + 10 &&
+    (shipped.status === 'IN_TRANSIT' || shipped.status === 'AWAITING_COLLECTION')
   if (!ok) fail('the demo did not complete as expected (see above)')
 
   if (keepRunning) {
@@ -320,6 +381,25 @@ async function main() {
   }
   say(ok ? 'demo complete' : 'demo finished with problems')
   await stopAll()
+}
+
+/** Triggers a run of one kind and shows its progress until it ends; resolves to the finished run. */
+async function runKind(sdk, shopId, kind) {
+  const { runs } = await sdk.tiktok.triggerSync({ shopId, kind })
+  const id = runs[0].id
+  let shown = ''
+  return waitFor(`the ${kind} run`, async () => {
+    const st = await sdk.tiktok.getSyncStatus()
+    const shopStatus = st.shops.find((x) => x.shopId === shopId)
+    const run = shopStatus?.runs.find((x) => x.id === id)
+    const live = shopStatus?.progress.find((p) => p.kind === kind && p.state === 'running')
+    if (live) {
+      const line = `${kind}: ${live.phase} ${live.done}${live.total != null ? `/${live.total}` : ''} (${live.ratePerSec.toFixed(0)}/s${live.etaSeconds != null ? `, ETA ${live.etaSeconds.toFixed(1)} s` : ''}, errors ${live.errors})`
+      if (line !== shown) say(line)
+      shown = line
+    }
+    return run && run.state !== 'queued' && run.state !== 'running' ? run : undefined
+  }, 120000)
 }
 
 main().catch(async (e) => {
