@@ -247,6 +247,18 @@ struct World {
     de_shop: String,
     importer: Arc<OrderImporter>,
     exporter: Arc<ProductExporter>,
+    /// What a worker process needs to act like this world's exporter.
+    worker: WorkerSettings,
+}
+
+struct WorkerSettings {
+    store_url: String,
+    store_key: String,
+    info: Value,
+    de: Value,
+    de_tokens: Value,
+    plenty_login: (String, String),
+    mapping: ProductMappingConfig,
 }
 
 /// Fast retries: the policy's logic is what runs, only its delays are short.
@@ -262,14 +274,17 @@ fn retry_policy() -> RetryPolicy {
 /// A SQLite store in a temporary folder, `synchronous=normal`: these tests are about volume, not
 /// durability across power loss (crash.rs kills a worker mid-import on the default settings), and a
 /// sync per commit would make the disk, not the engines, what they measure.
-async fn temp_store() -> (tempfile::TempDir, Arc<dyn Store>) {
+/// Returns the folder, the store, its URL and its key (for a worker process).
+async fn temp_store() -> (tempfile::TempDir, Arc<dyn Store>, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let ring = Arc::new(tts_core::KeyRing::parse(&tts_core::KeyRing::generate_key()).unwrap());
+    let key = tts_core::KeyRing::generate_key();
+    let ring = Arc::new(tts_core::KeyRing::parse(&key).unwrap());
     let url = format!(
         "sqlite://{}?synchronous=normal",
         dir.path().join("scale.db").display()
     );
-    (dir, tts_store::open(&url, ring).await.unwrap())
+    let store = tts_store::open(&url, ring).await.unwrap();
+    (dir, store, url, key)
 }
 
 /// The PlentyONE stand-in behind a host that answers its image URLs with the header of a
@@ -330,7 +345,7 @@ fn png_header(side: u32) -> Vec<u8> {
 }
 
 async fn world(setup: Setup) -> World {
-    let (dir, store) = temp_store().await;
+    let (dir, store, store_url, store_key) = temp_store().await;
     let sandbox_defaults = tts_sandbox::Config::default();
     let relay = Relay::start(store.clone(), &sandbox_defaults.app).await;
     let tiktok = tts_sandbox::start(tts_sandbox::Config {
@@ -360,6 +375,7 @@ async fn world(setup: Setup) -> World {
         ..Default::default()
     };
     let (user, password) = (plenty_config.username.clone(), plenty_config.password.clone());
+    let plenty_login = (user.clone(), password.clone());
     let plenty = plenty_stand_in(plenty_config).await;
 
     let http = reqwest::Client::new();
@@ -482,7 +498,7 @@ async fn world(setup: Setup) -> World {
             client.clone(),
             plenty_client.clone(),
             vec![ShopExport {
-                mapping,
+                mapping: mapping.clone(),
                 max_creates_per_day: 100_000,
             }],
             Arc::new(FnReservations(|_: &str, _: i64| Decimal::ZERO)),
@@ -505,6 +521,15 @@ async fn world(setup: Setup) -> World {
         de_shop,
         importer,
         exporter,
+        worker: WorkerSettings {
+            store_url,
+            store_key,
+            info,
+            de,
+            de_tokens,
+            plenty_login,
+            mapping,
+        },
     }
 }
 
@@ -1399,4 +1424,106 @@ async fn with_a_tenth_of_all_requests_failing_the_run_ends_as_without_faults() {
         &differences[..differences.len().min(10)]
     );
     assert_eq!(clean, faulted);
+}
+
+// ---- a killed export ------------------------------------------------------------------------------
+
+/// An export worker process (`tts-sync-worker kind=products`): one pass, then a JSON report.
+fn export_worker(w: &World) -> std::process::Child {
+    let s = &w.worker;
+    std::process::Command::new(env!("CARGO_BIN_EXE_tts-sync-worker"))
+        .args([
+            "kind=products".to_string(),
+            format!("store={}", s.store_url),
+            format!("key={}", s.store_key),
+            format!("tiktok={}", w.tiktok.base_url),
+            format!("app_key={}", s.info["app_key"].as_str().unwrap()),
+            format!("app_secret={}", s.info["app_secret"].as_str().unwrap()),
+            format!("shop_id={}", w.de_shop),
+            format!("cipher={}", s.de["cipher"].as_str().unwrap()),
+            format!("access_token={}", s.de_tokens["access_token"].as_str().unwrap()),
+            format!(
+                "access_expires={}",
+                s.de_tokens["access_token_expire_in"].as_i64().unwrap()
+            ),
+            format!("refresh_token={}", s.de_tokens["refresh_token"].as_str().unwrap()),
+            format!("plenty={}", w.plenty.base_url),
+            format!("plenty_user={}", s.plenty_login.0),
+            format!("plenty_password={}", s.plenty_login.1),
+            "lease_secs=2".to_string(),
+            format!("product_config={}", serde_json::to_string(&s.mapping).unwrap()),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_export_killed_mid_pass_resumes_without_duplicate_tiktok_products() {
+    const ITEMS: usize = 60;
+    let mut clock = Clock::start("killed export");
+    let w = world(Setup {
+        extra_items: ITEMS - 12,
+        timeout: Duration::from_secs(30),
+    })
+    .await;
+    let (items, audit_rejected) = prepare_catalogue(&w);
+    let created = || async {
+        let c = w.sandbox("GET", "/counters", json!({})).await;
+        c["endpoints"]["POST /product/202309/products"]["ok"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+
+    // The first worker is killed (SIGKILL) once some, not all, products exist on TikTok.
+    let mut first = export_worker(&w);
+    let started = Instant::now();
+    while created().await < 10 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the first worker never got going"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let at_kill = created().await;
+    assert!(at_kill < ITEMS as u64, "killed mid-pass ({at_kill} of {ITEMS})");
+    let interrupted = w
+        .product_mappings()
+        .await
+        .into_iter()
+        .filter(|m| m.sync_status == SyncStatus::Pending && m.tiktok_product_id.is_none())
+        .map(|m| m.plenty_item_id)
+        .collect::<HashSet<_>>();
+    clock.lap(&format!(
+        "first worker killed after {at_kill} creates, items {interrupted:?} interrupted mid-create"
+    ));
+
+    // Restarted workers finish the pass (an item the dead one held is free after its 2 s lease).
+    let mut passes = 0;
+    loop {
+        passes += 1;
+        let out = export_worker(&w).wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "worker failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        if report["errors"] == 0 && report["busy"] == 0 && report["cursor_advanced"] == true {
+            break;
+        }
+        assert!(passes < 5, "still not done after {passes} passes: {report}");
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+    }
+    clock.lap(&format!("restarted workers done in {passes} passes"));
+
+    // Each item is one TikTok product, whatever the kill interrupted; audits land as usual.
+    let workers = w.start_workers(2);
+    audits_settled(&w, Duration::from_secs(60)).await;
+    assert_products_end_state(&w, &items, &audit_rejected).await;
+    workers.stop().await;
+    clock.lap("end state checked");
 }

@@ -1,6 +1,8 @@
-//! A worker process for the crash tests: imports one shop's orders (one reconciliation pass) and exits.
-//! The test kills it with SIGKILL mid-pass, starts it again, and checks that the end state has every
-//! order exactly once. Settings come as `key=value` arguments; a test tool, not for production.
+//! A worker process for the crash tests: imports one shop's orders (one reconciliation pass), or with
+//! `kind=products` exports its PlentyONE catalogue (one export pass, `product_config=<JSON of a
+//! ProductMappingConfig>`), and exits. The test kills it with SIGKILL mid-pass, starts it again, and
+//! checks that the end state has every order (product) exactly once. Settings come as `key=value`
+//! arguments; a test tool, not for production.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -60,6 +62,40 @@ async fn main() {
     )
     .await
     .expect("plenty");
+    let lease = std::time::Duration::from_secs(arg("lease_secs").parse().expect("number"));
+    let owner = format!("worker-{}", std::process::id());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    if args.get("kind").map(String::as_str) == Some("products") {
+        let mapping: tts_mapping::product::ProductMappingConfig =
+            serde_json::from_str(&arg("product_config")).expect("product_config");
+        let exporter = tts_sync::products::ProductExporter::new(
+            store,
+            tiktok,
+            plenty,
+            vec![tts_sync::products::ShopExport {
+                mapping,
+                max_creates_per_day: 100_000,
+            }],
+            Arc::new(tts_sync::stock::NoReservations),
+            tts_sync::stock::PushedValues::new(),
+            owner,
+            tts_sync::products::ExportSettings {
+                lease,
+                ..Default::default()
+            },
+        )
+        .expect("exporter");
+        let report = exporter.export(&shop_id, now).await.expect("export");
+        println!(
+            "{}",
+            serde_json::json!({ "created": report.created, "errors": report.errors, "busy": report.busy,
+                                "rejected": report.rejected, "cursor_advanced": report.cursor_advanced })
+        );
+        return;
+    }
     let referrer = plenty.ensure_referrer("TikTok Shop").await.expect("referrer");
     let config = OrderMappingConfig {
         shop_id: shop_id.clone(),
@@ -67,8 +103,6 @@ async fn main() {
         referrer_id: referrer,
         ..Default::default()
     };
-    let lease = std::time::Duration::from_secs(arg("lease_secs").parse().expect("number"));
-    let owner = format!("worker-{}", std::process::id());
     let importer = OrderImporter::new(
         store,
         tiktok,
@@ -77,10 +111,6 @@ async fn main() {
         owner,
     )
     .with_lease(lease);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs() as i64;
     let report = importer
         .reconcile(&shop_id, now, 3600, 600, 60)
         .await
