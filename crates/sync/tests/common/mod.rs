@@ -1,4 +1,6 @@
 //! Shared by the end-to-end tests of the engines.
+// Each suite uses some of these helpers, none uses all of them.
+#![allow(dead_code)]
 
 use std::sync::Arc;
 
