@@ -235,6 +235,16 @@ async fn gateway(
     if plan.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(plan.latency_ms)).await;
     }
+    if let Some(rule) = plan.terminal.as_ref().filter(|r| r.kind == FaultKind::LostAnswer) {
+        let _done = next.run(req).await;
+        app.stats.record(&route, Outcome::Fault);
+        if let Some(ms) = rule.latency_ms {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        let mut r = StatusCode::OK.into_response();
+        r.extensions_mut().insert(DropConnection);
+        return r;
+    }
     if let Some(rule) = plan.terminal {
         app.stats.record(&route, Outcome::Fault);
         return match rule.kind {
@@ -266,6 +276,7 @@ async fn gateway(
                 json_response(401, error_body(401, "Unauthenticated."))
             }
             FaultKind::Latency => unreachable!("latency is never terminal"),
+            FaultKind::LostAnswer => unreachable!("answered above"),
         };
     }
     let response = next.run(req).await;

@@ -19,6 +19,10 @@ pub enum FaultKind {
     RateLimit,
     /// End the caller's session, then answer 401 (token invalidated server-side).
     Unauthorized,
+    /// The request takes effect, then the connection closes without an answer, after `latency_ms`
+    /// if given (a client timeout or reset after the server did the work: the hard case for
+    /// retrying writes).
+    LostAnswer,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,7 +42,7 @@ pub struct FaultRule {
     /// server_error: the HTTP status (500..=599, default 503).
     #[serde(default)]
     pub status: Option<u16>,
-    /// latency: milliseconds.
+    /// latency: milliseconds; lost_answer: how long after the effect the connection closes.
     #[serde(default)]
     pub latency_ms: Option<u64>,
     /// rate_limit: the `Retry-After` seconds (default 1).

@@ -232,6 +232,28 @@ async fn control_api_plan_faults_and_reset() {
     assert_eq!(sessions["valid"], 0);
 }
 
+#[tokio::test]
+async fn a_lost_answer_fault_closes_the_connection_after_the_write_took_effect() {
+    let s = start(Config::default()).await;
+    let http = reqwest::Client::new();
+    http.post(format!("{}/_plenty/faults", s.base_url))
+        .json(&json!({"kind": "lost_answer", "endpoint": "POST /rest/accounts/contacts", "count": 1}))
+        .send()
+        .await
+        .unwrap();
+    let t = token(&s).await;
+    let create = || {
+        http.post(format!("{}/rest/accounts/contacts", s.base_url))
+            .bearer_auth(&t)
+            .json(&json!({"typeId": 1, "firstName": "Erika", "lastName": "Muster"}))
+            .send()
+    };
+    assert!(create().await.is_err(), "no answer");
+    assert_eq!(s.sandbox.store.lock().unwrap().contacts.len(), 1, "but the contact exists");
+    assert_eq!(create().await.unwrap().status(), 200, "the rule was used up");
+    assert_eq!(s.sandbox.store.lock().unwrap().contacts.len(), 2);
+}
+
 #[test]
 fn the_binary_prints_one_json_line_first() {
     use std::io::BufRead;
