@@ -756,6 +756,9 @@ impl ProductExporter {
         // create retried in a later pass, after new uploads, sends the same key.
         debug_assert_eq!(mapped.request.idempotency_key, source.request.idempotency_key);
         let mut sent_skus = true;
+        // TikTok's audit state of a product adopted from an interrupted create: its audit may be
+        // over already, and its webhooks found no mapping to update then.
+        let mut adopted_audit: Option<(String, Vec<String>)> = None;
         let (response, outcome) = match product_id {
             None => {
                 // A pending mapping without product id: an earlier attempt may have created it.
@@ -769,6 +772,19 @@ impl ProductExporter {
                 match found {
                     Some(response) => {
                         let id = response.product_id.clone();
+                        let detail: Value = shop
+                            .call_id(
+                                "products.get",
+                                CallInput::default().path("product_id", id.clone()),
+                            )
+                            .await?
+                            .value()?;
+                        let status = detail["status"].as_str().unwrap_or("PENDING").to_string();
+                        let reasons = match status.as_str() {
+                            "FAILED" => audit_reasons(&detail["audit_failed_reasons"]),
+                            _ => Vec::new(),
+                        };
+                        adopted_audit = Some((status, reasons));
                         (
                             response,
                             ItemOutcome::Created {
@@ -873,8 +889,10 @@ impl ProductExporter {
             m.sync_status = SyncStatus::Synced;
             m.sync_error = None;
             m.last_synced_at = Some(now_seconds());
-            m.audit_status = Some("PENDING".into());
-            m.audit_reasons = Vec::new();
+            (m.audit_status, m.audit_reasons) = match &adopted_audit {
+                Some((status, reasons)) => (Some(status.clone()), reasons.clone()),
+                None => (Some("PENDING".into()), Vec::new()),
+            };
             self.store.upsert_product_mapping(&m).await?;
             // What the create/edit set on TikTok: the stock pass need not send it again.
             if let (Some(sku_id), Some(sku)) = (

@@ -7,8 +7,8 @@
 //! - 500 items of the PlentyONE catalogue become 500 TikTok products, the ones TikTok's audit
 //!   rejects with the reasons on their mappings;
 //! - with about 10 % of the requests to either side failing (5xx, timeouts, dropped connections,
-//!   429 storms), orders and products end in the same state as a run without faults, in a bounded
-//!   number of passes;
+//!   429 storms, answers lost after the write took effect), orders and products end in the same
+//!   state as a run without faults, in a bounded number of passes;
 //! - an export worker killed (SIGKILL) mid-pass and started again leaves one TikTok product per item.
 //!
 //! Rate limits are lifted on both stand-ins and in the clients: these tests are about volume and
@@ -1193,15 +1193,34 @@ const MAX_PASSES: usize = 8;
 /// Client request timeout in the fault test; injected latency is twice as long.
 const FAULT_TIMEOUT: Duration = Duration::from_millis(600);
 
+const CREATE_PRODUCT: &str = "POST /product/202309/products";
+const CREATE_ORDER: &str = "POST /rest/orders";
+
 /// About 10 % of the requests fail on each side: 5xx, timeouts (latency past the clients' timeout),
-/// dropped connections and 429 storms.
+/// dropped connections, 429 storms, and answers lost after the request took effect (TikTok: a
+/// cut-off body; PlentyONE: no answer until the client times out). The last kind is the one that
+/// could create duplicates: the write happened, the caller cannot know.
 async fn inject_faults(w: &World) {
-    let latency = FAULT_TIMEOUT.as_millis() as u64 * 2;
+    let late = FAULT_TIMEOUT.as_millis() as u64 * 2;
+    // The first creates' answers are lost for sure (the rest of the time, at random).
+    w.sandbox(
+        "POST",
+        "/faults",
+        json!({"kind": "malformed_json", "endpoint": CREATE_PRODUCT, "count": 3}),
+    )
+    .await;
+    w.plenty_control(
+        "POST",
+        "/faults",
+        json!({"kind": "lost_answer", "endpoint": CREATE_ORDER, "count": 3, "latency_ms": late}),
+    )
+    .await;
     for rule in [
         json!({"kind": "server_error", "probability": 0.04, "status": 503}),
-        json!({"kind": "rate_limit", "probability": 0.03}),
-        json!({"kind": "latency", "probability": 0.02, "latency_ms": latency}),
+        json!({"kind": "rate_limit", "probability": 0.02}),
+        json!({"kind": "latency", "probability": 0.02, "latency_ms": late}),
         json!({"kind": "drop", "probability": 0.01}),
+        json!({"kind": "malformed_json", "probability": 0.01}),
     ] {
         w.sandbox("POST", "/faults", rule).await;
     }
@@ -1209,7 +1228,8 @@ async fn inject_faults(w: &World) {
         json!({"kind": "server_error", "probability": 0.02, "status": 500}),
         json!({"kind": "server_error", "probability": 0.02, "status": 503}),
         json!({"kind": "rate_limit", "probability": 0.02, "retry_after_secs": 1}),
-        json!({"kind": "latency", "probability": 0.03, "latency_ms": latency}),
+        json!({"kind": "latency", "probability": 0.01, "latency_ms": late}),
+        json!({"kind": "lost_answer", "probability": 0.02, "latency_ms": late}),
         json!({"kind": "drop", "probability": 0.01}),
     ] {
         w.plenty_control("POST", "/faults", rule).await;
@@ -1417,6 +1437,18 @@ async fn fault_run(faulted: bool) -> (EndState, [usize; 2], [(u64, u64); 2]) {
     clock.lap(&format!("lifecycles: {second} passes"));
     workers.stop().await;
     let counts = fault_counts(&w).await;
+    if faulted {
+        let tiktok = w.sandbox("GET", "/counters", json!({})).await;
+        let plenty = w.plenty_control("GET", "/counters", json!({})).await;
+        let (products, orders) = (
+            tiktok["endpoints"][CREATE_PRODUCT]["faults"]
+                .as_u64()
+                .unwrap_or(0),
+            plenty["routes"][CREATE_ORDER]["faults"].as_u64().unwrap_or(0),
+        );
+        eprintln!("[faults] creates hit by a fault: {products} TikTok products, {orders} PlentyONE orders");
+        assert!(products >= 3 && orders >= 3, "the lost answers happened");
+    }
     // Reading the end state is not part of the run.
     w.sandbox("DELETE", "/faults", json!({})).await;
     w.plenty_control("DELETE", "/faults", json!({})).await;
