@@ -285,12 +285,20 @@ impl OrderImporter {
         self.store
             .set_order_reservations(shop_id, &order.id, &reserved_lines(order, &skus))
             .await?;
-        match should_import(&order.status, order.create_time, now_seconds(), &config.status) {
-            ImportDecision::Import => {}
-            // A later status change (webhook or reconciliation) brings the order back.
-            ImportDecision::Wait { reason, .. } | ImportDecision::Skip { reason } => {
-                return Ok(ImportOutcome::NotImported { reason });
-            }
+        let not_imported =
+            match should_import(&order.status, order.create_time, now_seconds(), &config.status) {
+                ImportDecision::Import => None,
+                ImportDecision::Wait { reason, .. } | ImportDecision::Skip { reason } => Some(reason),
+            };
+        // A later status change (webhook or reconciliation) brings the order back; unless an earlier
+        // attempt began its import (the mapping is there): it may have created the order before its
+        // answer was lost, and that order follows TikTok (is cancelled, say).
+        if let Some(reason) = &not_imported
+            && self.store.get_order_mapping(shop_id, &order.id).await?.is_none()
+        {
+            return Ok(ImportOutcome::NotImported {
+                reason: reason.clone(),
+            });
         }
         let mut mapping = OrderMapping::pending(shop_id, order.id.clone());
         mapping.tiktok_status = Some(order.status.as_str().to_string());
@@ -307,8 +315,23 @@ impl OrderImporter {
             .find_order_by_external_id(&mapped.external_order_id)
             .await?
         {
-            Some(existing) => (existing.id, true),
+            Some(existing) => {
+                // TikTok may have moved on since that attempt: the status follows, as for any change.
+                match plenty_step(&order.status, existing.status_id, &config.status) {
+                    PlentyStep::Cancel => {
+                        self.plenty.cancel_order(existing.id).await?;
+                    }
+                    PlentyStep::SetStatus(target) => {
+                        self.plenty.update_order_status(existing.id, target).await?;
+                    }
+                    PlentyStep::Keep => {}
+                }
+                (existing.id, true)
+            }
             None => {
+                if let Some(reason) = not_imported {
+                    return Ok(ImportOutcome::NotImported { reason });
+                }
                 if has_errors(&mapped.problems) {
                     let reason = mapped
                         .problems

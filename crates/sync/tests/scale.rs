@@ -1588,3 +1588,83 @@ async fn an_export_killed_mid_pass_resumes_without_duplicate_tiktok_products() {
     workers.stop().await;
     clock.lap("end state checked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn orders_created_while_their_answer_was_lost_follow_where_tiktok_has_moved_on_to() {
+    let w = world(Setup {
+        extra_items: 0,
+        duplicates: false,
+        timeout: FAULT_TIMEOUT,
+    })
+    .await;
+    let created = w
+        .sandbox(
+            "POST",
+            &format!("/shops/{}/orders", w.us_shop),
+            json!({"count": 2, "status": "AWAITING_SHIPMENT"}),
+        )
+        .await;
+    let orders: Vec<TestOrder> = created["order_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| TestOrder {
+            id: id.as_str().unwrap().to_string(),
+            lifecycle: 0,
+        })
+        .collect();
+    let external = |o: &TestOrder| format!("{}_{}", w.us_shop, o.id);
+    // PlentyONE creates both orders, but the answers never arrive.
+    w.plenty_control(
+        "POST",
+        "/faults",
+        json!({"kind": "lost_answer", "endpoint": CREATE_ORDER, "count": 2}),
+    )
+    .await;
+    let seen = tts_sync::orders::Seen::default();
+    for o in &orders {
+        let first = w.importer.sync_order(&w.us_shop, &o.id, seen).await;
+        assert!(first.is_err(), "{first:?}");
+    }
+    let (by_external, _) = plenty_orders_by_external_id(&w).await;
+    for o in &orders {
+        assert_eq!(by_external[&external(o)].len(), 1, "in PlentyONE all the same");
+    }
+
+    // Meanwhile one order ships, the other is cancelled; the next attempts find and adopt them.
+    for (o, status) in orders.iter().zip(["IN_TRANSIT", "CANCELLED"]) {
+        w.sandbox(
+            "POST",
+            &format!("/orders/{}/advance", o.id),
+            json!({"status": status}),
+        )
+        .await;
+        w.importer.sync_order(&w.us_shop, &o.id, seen).await.unwrap();
+    }
+    let (by_external, sales) = plenty_orders_by_external_id(&w).await;
+    assert_eq!(sales, 2, "one PlentyONE order each");
+    let config = StatusConfig::default();
+    let created_as = plenty_status(&OrderStatus::AwaitingShipment, &config).unwrap();
+    for (o, status) in orders
+        .iter()
+        .zip([OrderStatus::InTransit, OrderStatus::Cancelled])
+    {
+        let expected = match plenty_step(&status, created_as, &config) {
+            PlentyStep::SetStatus(s) => s,
+            PlentyStep::Cancel => tts_mapping::status::plenty_status::CANCELLED,
+            PlentyStep::Keep => created_as,
+        };
+        assert_eq!(
+            by_external[&external(o)],
+            vec![expected.normalize()],
+            "PlentyONE follows TikTok's {status:?}"
+        );
+        let m = w
+            .store
+            .get_order_mapping(&w.us_shop, &o.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.sync_status, SyncStatus::Synced, "{m:?}");
+    }
+}
