@@ -199,7 +199,7 @@ impl Relay {
             return StatusCode::OK;
         }
         let twice = self.twice_every.load(Ordering::SeqCst);
-        let stored = match twice > 0 && arrival % twice == 0 {
+        let stored = match twice > 0 && arrival.is_multiple_of(twice) {
             true => {
                 let (a, b) = tokio::join!(self.store_in_inbox(&n, &body), self.store_in_inbox(&n, &body));
                 a.and(b)
