@@ -991,7 +991,7 @@ impl ProductExporter {
         let attributes = match shop.call_id("categories.attributes", input).await {
             Ok(envelope) => Some(envelope.decode::<CategoryAttributes>("category attributes")?),
             // Unknown or non-leaf category: the create answers with the reason; validate without.
-            Err(e) if !is_transient(e.code()) => None,
+            Err(e) if is_refusal(&e) => None,
             Err(e) => return Err(e),
         };
         pass.attributes
