@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tts_core::{progress, Error, ErrorCode, Result};
+use tts_core::{Error, ErrorCode, Result, progress};
 use tts_mapping::inventory::variation_inventory;
 use tts_mapping::product::{ProductMappingConfig, format_money};
 use tts_plenty::api::TimeWindow;
