@@ -6,16 +6,18 @@
 use std::sync::{Arc, Mutex};
 
 use napi::Env;
+use napi::Status;
 use napi::bindgen_prelude::PromiseRaw;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::Status;
 use napi_derive::napi;
 use tokio::sync::watch;
 use tts_core::Result;
 use tts_store::Store;
 use tts_sync::inbox::{BatchReport, InboxProcessor, InboxSettings};
 use tts_sync::orders::{ImportOutcome, Seen};
-use tts_sync::runner::{Engines, Observer, RunEvent, RunOutcome, RunRequest, Runner, RunnerSettings, SyncKind};
+use tts_sync::runner::{
+    Engines, Observer, RunEvent, RunOutcome, RunRequest, Runner, RunnerSettings, SyncKind,
+};
 use tts_sync::setup::ShopSyncSettings;
 
 use crate::client::TikTokShopClient;
@@ -212,12 +214,12 @@ async fn build(
             first_run_lookback_secs: t.first_run_lookback_seconds.unwrap_or(d.first_run_lookback_secs),
             order_window_secs: t.order_window_seconds.unwrap_or(d.order_window_secs),
             overlap_secs: t.overlap_seconds.unwrap_or(d.overlap_secs),
-            heartbeat: t
-                .heartbeat_ms
-                .map_or(d.heartbeat, |ms| std::time::Duration::from_millis(u64::from(ms.max(10)))),
-            lease_ttl: t
-                .lease_ttl_seconds
-                .map_or(d.lease_ttl, |s| std::time::Duration::from_secs(u64::from(s.max(1)))),
+            heartbeat: t.heartbeat_ms.map_or(d.heartbeat, |ms| {
+                std::time::Duration::from_millis(u64::from(ms.max(10)))
+            }),
+            lease_ttl: t.lease_ttl_seconds.map_or(d.lease_ttl, |s| {
+                std::time::Duration::from_secs(u64::from(s.max(1)))
+            }),
         };
     }
     let runner = Runner::new(engines, store.clone(), owner.clone(), settings, observer);
@@ -260,7 +262,11 @@ pub fn create_sync_engines<'env>(
             f.call(event_to_js(e.clone()), ThreadsafeFunctionCallMode::NonBlocking);
         }) as Observer
     });
-    spawn(env, async move { build(store, tiktok, options, observer).await }, |s| s)
+    spawn(
+        env,
+        async move { build(store, tiktok, options, observer).await },
+        |s| s,
+    )
 }
 
 impl SyncEngines {

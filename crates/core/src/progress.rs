@@ -186,7 +186,10 @@ mod tests {
             })
             .await;
         let s = progress.snapshot();
-        assert_eq!((s.phase.as_str(), s.done, s.total, s.errors), ("window", 3, Some(5), 1));
+        assert_eq!(
+            (s.phase.as_str(), s.done, s.total, s.errors),
+            ("window", 3, Some(5), 1)
+        );
         // Outside any scope, reports go nowhere (and do not panic).
         advance(7);
         assert_eq!(progress.snapshot().done, 3);

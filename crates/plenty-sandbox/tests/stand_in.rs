@@ -249,7 +249,11 @@ async fn a_lost_answer_fault_closes_the_connection_after_the_write_took_effect()
             .send()
     };
     assert!(create().await.is_err(), "no answer");
-    assert_eq!(s.sandbox.store.lock().unwrap().contacts.len(), 1, "but the contact exists");
+    assert_eq!(
+        s.sandbox.store.lock().unwrap().contacts.len(),
+        1,
+        "but the contact exists"
+    );
     assert_eq!(create().await.unwrap().status(), 200, "the rule was used up");
     assert_eq!(s.sandbox.store.lock().unwrap().contacts.len(), 2);
 }

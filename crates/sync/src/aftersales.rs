@@ -36,7 +36,7 @@ use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tts_core::{progress, Error, ErrorCode, Result};
+use tts_core::{Error, ErrorCode, Result, progress};
 use tts_plenty::api::orders::{Order as PlentyOrder, OrderQuery};
 use tts_plenty::api::returns::{ReturnCreate, ReturnQuantity};
 use tts_plenty::client::{Client as PlentyClient, Request as PlentyRequest};

@@ -31,7 +31,7 @@ use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tts_core::{progress, Error, ErrorCode, Result};
+use tts_core::{Error, ErrorCode, Result, progress};
 use tts_plenty::api::orders::{Order as PlentyOrder, OrderQuery};
 use tts_plenty::client::Client as PlentyClient;
 use tts_plenty::model::order_property_type;
@@ -319,7 +319,6 @@ pub struct TrackingReport {
     pub busy: usize,
     pub errors: usize,
 }
-
 
 /// Prefix of tracking errors on order mappings (`sync_error`).
 pub const TRACKING_ERROR_PREFIX: &str = "tracking ";

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use tts_core::{progress, Error, ErrorCode, Result};
+use tts_core::{Error, ErrorCode, Result, progress};
 use tts_mapping::order::{OrderMappingConfig, map_order};
 use tts_mapping::problem::has_errors;
 use tts_mapping::status::{ImportDecision, plenty_status, should_import};

@@ -53,7 +53,7 @@ use futures_util::TryStreamExt;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tts_core::{progress, Error, ErrorCode, Result};
+use tts_core::{Error, ErrorCode, Result, progress};
 use tts_mapping::problem::Problem;
 use tts_mapping::product::{
     ProductContext, ProductMappingConfig, SellerSkuSource, map_and_validate, map_product,
@@ -63,9 +63,7 @@ use tts_plenty::api::TimeWindow;
 use tts_plenty::api::variations::ItemVariationQuery;
 use tts_plenty::client::Client as PlentyClient;
 use tts_plenty::model::Variation;
-use tts_store::{
-    ProductMapping, ProductMappingQuery, Store, SyncStatus, now_seconds,
-};
+use tts_store::{ProductMapping, ProductMappingQuery, Store, SyncStatus, now_seconds};
 use tts_tiktok::client::retry::is_transient;
 use tts_tiktok::client::{CallInput, Client as TikTokClient, Shop};
 use tts_tiktok::model::product::{

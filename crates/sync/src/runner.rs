@@ -66,7 +66,9 @@ impl SyncKind {
             .ok_or_else(|| {
                 Error::invalid_argument(
                     "kind",
-                    format!("`{kind}` is not a sync kind; use orders, products, inventory, fulfillment or returns"),
+                    format!(
+                        "`{kind}` is not a sync kind; use orders, products, inventory, fulfillment or returns"
+                    ),
                 )
             })
     }
@@ -154,7 +156,9 @@ pub type Observer = Arc<dyn Fn(&RunEvent) + Send + Sync>;
 pub enum RunOutcome {
     Finished(RunEvent),
     /// Another worker holds the (shop, kind) lease; a queued run stays queued.
-    Busy { holder: String },
+    Busy {
+        holder: String,
+    },
     /// The queued run was already started or finished (by another instance).
     AlreadyTaken,
 }
@@ -254,7 +258,13 @@ impl Runner {
         outcome
     }
 
-    async fn run_leased(&self, request: &RunRequest, lease: &str, holder: &str, now: i64) -> Result<RunOutcome> {
+    async fn run_leased(
+        &self,
+        request: &RunRequest,
+        lease: &str,
+        holder: &str,
+        now: i64,
+    ) -> Result<RunOutcome> {
         let kind = request.kind;
         let run: SyncRun = match request.queued_run_id {
             Some(id) => match self.store.get_sync_run(id).await? {
@@ -270,7 +280,9 @@ impl Runner {
                 }
                 Some(_) => return Ok(RunOutcome::AlreadyTaken),
                 None => {
-                    return Err(Error::new(ErrorCode::NotFound, format!("no sync run {id}")).with_field("runId"));
+                    return Err(
+                        Error::new(ErrorCode::NotFound, format!("no sync run {id}")).with_field("runId")
+                    );
                 }
             },
             None => {
@@ -288,7 +300,9 @@ impl Runner {
         {
             if stale.id != run.id && stale.status == RunStatus::Running && !stale.phase.starts_with(QUEUED) {
                 let why = json!({"interrupted": "the worker running this pass stopped before it finished; a later pass does its work"});
-                self.store.finish_sync_run(stale.id, RunStatus::Failed, &why).await?;
+                self.store
+                    .finish_sync_run(stale.id, RunStatus::Failed, &why)
+                    .await?;
             }
         }
         // A host queues a full inventory pass as `queued:full`.
@@ -297,17 +311,14 @@ impl Runner {
         self.store
             .update_sync_run(run.id, &stored(&progress.snapshot()))
             .await?;
-        self.active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                run.id,
-                Active {
-                    shop_id: request.shop_id.clone(),
-                    kind,
-                    progress: progress.clone(),
-                },
-            );
+        self.active.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            run.id,
+            Active {
+                shop_id: request.shop_id.clone(),
+                kind,
+                progress: progress.clone(),
+            },
+        );
         let event = |state, progress: &Progress, summary| RunEvent {
             run_id: run.id,
             shop_id: request.shop_id.clone(),
@@ -348,7 +359,11 @@ impl Runner {
 
         let (status, summary) = match result {
             Ok((report, errors)) => (
-                if errors == 0 { RunStatus::Succeeded } else { RunStatus::Failed },
+                if errors == 0 {
+                    RunStatus::Succeeded
+                } else {
+                    RunStatus::Failed
+                },
                 report,
             ),
             Err(e) => (
@@ -378,7 +393,13 @@ impl Runner {
             SyncKind::Orders => {
                 let r = e
                     .orders
-                    .reconcile(shop, now, s.first_run_lookback_secs, s.order_window_secs, s.overlap_secs)
+                    .reconcile(
+                        shop,
+                        now,
+                        s.first_run_lookback_secs,
+                        s.order_window_secs,
+                        s.overlap_secs,
+                    )
                     .await?;
                 (to_json(&r), r.failed)
             }
@@ -432,7 +453,10 @@ mod tests {
             assert_eq!(SyncKind::parse(k.as_str()).unwrap(), k);
         }
         let e = SyncKind::parse("stock").unwrap_err();
-        assert_eq!((e.code(), e.field.as_deref()), (ErrorCode::InvalidArgument, Some("kind")));
+        assert_eq!(
+            (e.code(), e.field.as_deref()),
+            (ErrorCode::InvalidArgument, Some("kind"))
+        );
         assert_eq!(lease_name("s1", SyncKind::Inventory), "sync:s1:inventory");
     }
 }

@@ -64,7 +64,9 @@ pub struct ShopConfigs {
 
 /// The currency a region's shop sells in, where there is one obvious answer.
 pub fn region_currency(region: &str) -> Option<&'static str> {
-    const EURO: &[&str] = &["DE", "FR", "IT", "ES", "IE", "AT", "NL", "BE", "PT", "FI", "GR", "LU"];
+    const EURO: &[&str] = &[
+        "DE", "FR", "IT", "ES", "IE", "AT", "NL", "BE", "PT", "FI", "GR", "LU",
+    ];
     match region.trim().to_ascii_uppercase().as_str() {
         "UK" | "GB" => Some("GBP"),
         "US" => Some("USD"),
@@ -102,7 +104,10 @@ impl ShopSyncSettings {
             return Err(Error::invalid_argument("shop_id", "is empty"));
         }
         if s.region.trim().is_empty() {
-            return Err(Error::invalid_argument("region", "is empty (the shop's region, e.g. DE)"));
+            return Err(Error::invalid_argument(
+                "region",
+                "is empty (the shop's region, e.g. DE)",
+            ));
         }
         Ok(s)
     }
@@ -111,7 +116,8 @@ impl ShopSyncSettings {
     pub fn resolve(self, referrer: Decimal) -> Result<ShopConfigs> {
         let shop = Value::String(self.shop_id.clone());
         let region = Value::String(self.region.trim().to_ascii_uppercase());
-        let referrer = serde_json::to_value(referrer).map_err(|e| Error::invalid_argument("referrer_id", e))?;
+        let referrer =
+            serde_json::to_value(referrer).map_err(|e| Error::invalid_argument("referrer_id", e))?;
         let orders: OrderMappingConfig = section(
             "orders",
             self.orders,
@@ -131,7 +137,11 @@ impl ShopSyncSettings {
         let tracking: TrackingConfig = section(
             "tracking",
             self.tracking,
-            &[("shop_id", shop.clone()), ("region", region), ("referrer_id", referrer.clone())],
+            &[
+                ("shop_id", shop.clone()),
+                ("region", region),
+                ("referrer_id", referrer.clone()),
+            ],
         )?;
         let aftersales: AftersalesConfig = section(
             "aftersales",
@@ -195,7 +205,13 @@ impl Engines {
                 HashMap::new(),
                 owner,
             )),
-            aftersales: Arc::new(AftersalesEngine::new(store, tiktok, plenty, HashMap::new(), owner)),
+            aftersales: Arc::new(AftersalesEngine::new(
+                store,
+                tiktok,
+                plenty,
+                HashMap::new(),
+                owner,
+            )),
         })
     }
 
@@ -236,10 +252,19 @@ mod tests {
             "aftersales": {"referrer_id": 13},
         }))
         .unwrap();
-        assert_eq!((c.orders.shop_id.as_str(), c.orders.referrer_id), ("s1", Decimal::new(12, 0)));
-        assert_eq!((c.products.region.as_str(), c.products.currency.as_str()), ("UK", "GBP"));
+        assert_eq!(
+            (c.orders.shop_id.as_str(), c.orders.referrer_id),
+            ("s1", Decimal::new(12, 0))
+        );
+        assert_eq!(
+            (c.products.region.as_str(), c.products.currency.as_str()),
+            ("UK", "GBP")
+        );
         assert_eq!(c.tracking.carriers.get(&6).map(String::as_str), Some("p6"));
-        assert_eq!((c.tracking.region.as_str(), c.tracking.referrer_id), ("UK", Decimal::new(12, 0)));
+        assert_eq!(
+            (c.tracking.region.as_str(), c.tracking.referrer_id),
+            ("UK", Decimal::new(12, 0))
+        );
         // A section's own value wins over the filled-in default.
         assert_eq!(c.aftersales.referrer_id, Decimal::new(13, 0));
         assert_eq!(c.max_creates_per_day, 100);
@@ -252,13 +277,24 @@ mod tests {
             assert_eq!(e.code(), ErrorCode::InvalidArgument);
             e.field.clone().unwrap_or_default()
         };
-        assert_eq!(field(json!({"shop_id": "s1", "region": "DE"})), "orders.plenty_id");
         assert_eq!(
-            field(json!({"shop_id": "s1", "region": "DE", "orders": {"plenty_id": 1}, "tracking": {"carriers": 5}})),
+            field(json!({"shop_id": "s1", "region": "DE"})),
+            "orders.plenty_id"
+        );
+        assert_eq!(
+            field(
+                json!({"shop_id": "s1", "region": "DE", "orders": {"plenty_id": 1}, "tracking": {"carriers": 5}})
+            ),
             "tracking"
         );
-        assert_eq!(field(json!({"shop_id": "s1", "region": "DE", "order": {}})), "shop");
+        assert_eq!(
+            field(json!({"shop_id": "s1", "region": "DE", "order": {}})),
+            "shop"
+        );
         assert_eq!(field(json!({"shop_id": " ", "region": "DE"})), "shop_id");
-        assert_eq!(field(json!({"shop_id": "s1", "region": "DE", "orders": []})), "orders");
+        assert_eq!(
+            field(json!({"shop_id": "s1", "region": "DE", "orders": []})),
+            "orders"
+        );
     }
 }

@@ -581,10 +581,7 @@ async fn a_return_waits_for_the_merchant_and_a_plenty_cancellation_cancels_on_ti
     // seller cancellation: PlentyONE cancels order 0 → TikTok cancellation created, once
     let plenty_0 = w.plenty_id(&ids[0]).await;
     w.plenty_client.cancel_order(plenty_0).await.unwrap();
-    let first = engine
-        .run_pass(&w.shop_id, now(), 3600, 60)
-        .await
-        .unwrap();
+    let first = engine.run_pass(&w.shop_id, now(), 3600, 60).await.unwrap();
     assert_eq!((first.seller_cancellations, first.errors), (1, 0), "{first:?}");
     assert_eq!(w.tiktok_order(&ids[0]).await["status"], "CANCELLED");
     let second = engine.run_pass(&w.shop_id, now(), 3600, 3600).await.unwrap();

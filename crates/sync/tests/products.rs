@@ -895,10 +895,7 @@ async fn stock_changes_reach_tiktok_with_the_buffer_and_unchanged_skus_are_not_s
 
     // A full reconciliation sends every mapped SKU and reads the whole catalogue.
     let before = updates().await;
-    let full = pusher
-        .push(&w.shop_id, StockMode::Full, now() + 5)
-        .await
-        .unwrap();
+    let full = pusher.push(&w.shop_id, StockMode::Full, now() + 5).await.unwrap();
     let gone_skus = items[&107].len();
     // (its inventory and its price call refused)
     assert_eq!(full.summary()["refused"], 2);
