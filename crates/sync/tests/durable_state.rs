@@ -14,10 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tts_mapping::category::CategoryMapping;
-use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
 use tts_mapping::order::OrderMappingConfig;
 use tts_mapping::product::ProductMappingConfig;
 use tts_store::{InboxQuery, InboxState, ProductMapping, ProductMappingQuery, Store};
@@ -28,7 +25,6 @@ use tts_sync::stock::{
     NoReservations, PushedValues, Reservations, StockMode, StockPusher, StockSettings, StoreReservations,
 };
 use tts_tiktok::client::{CallInput, Client};
-use tts_tiktok::model::product::{ProductAttribute, ProductAttributeValue};
 
 /// `=` + the exact counter key of Get Product.
 const GET_PRODUCT: &str = "=GET /product/202309/products/{product_id}";
@@ -287,57 +283,14 @@ async fn world(webhooks: bool, audit_delay_ms: u64) -> World {
     )
     .await;
     let client = common::sandbox_client(&tiktok.base_url, &info, &shop, &tokens).await;
-    let warehouses = client
-        .shop(&shop_id)
-        .unwrap()
-        .call_id("logistics.warehouses", CallInput::default())
-        .await
-        .unwrap()
-        .value()
-        .unwrap();
-    let sales = warehouses["warehouses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["type"] == "SALES_WAREHOUSE")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sales = common::sales_warehouse(&client, &shop_id).await;
     let plenty_client = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
         plenty.base_url.clone(),
         plenty_user,
         plenty_password,
     ))
     .unwrap();
-    let config = ProductMappingConfig {
-        shop_id: shop_id.clone(),
-        region: "DE".into(),
-        currency: "EUR".into(),
-        languages: vec!["de".into(), "en".into()],
-        sales_price_id: 1,
-        inventory: InventoryConfig {
-            warehouses: WarehouseMapping::new([(1, sales.clone()), (2, sales.clone())]),
-            buffer: StockBuffer {
-                absolute: Decimal::from(1),
-                percent: Decimal::ZERO,
-            },
-            ..Default::default()
-        },
-        // The stand-in has no categories: everything goes to T-shirts, which requires Material.
-        categories: CategoryMapping::default().with_default("601302"),
-        category_product_attributes: HashMap::from([(
-            "601302".to_string(),
-            vec![ProductAttribute {
-                id: "100198".into(),
-                values: vec![ProductAttributeValue {
-                    id: Some("3001".into()),
-                    name: Some("Cotton".into()),
-                }],
-            }],
-        )]),
-        ..Default::default()
-    };
+    let config = common::stand_in_product_config(&shop_id, &sales);
     World {
         _dir: dir,
         store,

@@ -15,15 +15,13 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tts_mapping::category::CategoryMapping;
-use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
+use tts_mapping::inventory::{StockBuffer, WarehouseMapping};
 use tts_mapping::product::ProductMappingConfig;
 use tts_store::{ProductMapping, ProductMappingQuery, Store, SyncStatus};
 use tts_sync::inbox::{InboxProcessor, InboxSettings};
 use tts_sync::products::{ExportSettings, ProductEvents, ProductExporter, ShopExport};
 use tts_sync::stock::{FnReservations, PushedValues, StockMode, StockPusher, StockSettings};
 use tts_tiktok::client::{CallInput, Client};
-use tts_tiktok::model::product::{ProductAttribute, ProductAttributeValue};
 
 /// `=` + the exact counter key of Create Product.
 const CREATE: &str = "=POST /product/202309/products";
@@ -304,23 +302,7 @@ async fn world_with(webhooks: bool, small_images: &[i64]) -> World {
     let client = common::sandbox_client(&tiktok.base_url, &info, &shop, &tokens).await;
 
     // The shop's sales warehouse, from TikTok: both PlentyONE warehouses feed it.
-    let warehouses = client
-        .shop(&shop_id)
-        .unwrap()
-        .call_id("logistics.warehouses", CallInput::default())
-        .await
-        .unwrap()
-        .value()
-        .unwrap();
-    let sales = warehouses["warehouses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["type"] == "SALES_WAREHOUSE")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sales = common::sales_warehouse(&client, &shop_id).await;
 
     let plenty_client = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
         plenty_url.clone(),
@@ -328,34 +310,7 @@ async fn world_with(webhooks: bool, small_images: &[i64]) -> World {
         plenty_password,
     ))
     .unwrap();
-    let config = ProductMappingConfig {
-        shop_id: shop_id.clone(),
-        region: "DE".into(),
-        currency: "EUR".into(),
-        languages: vec!["de".into(), "en".into()],
-        sales_price_id: 1,
-        inventory: InventoryConfig {
-            warehouses: WarehouseMapping::new([(1, sales.clone()), (2, sales.clone())]),
-            buffer: StockBuffer {
-                absolute: Decimal::from(1),
-                percent: Decimal::ZERO,
-            },
-            ..Default::default()
-        },
-        // The stand-in has no categories: everything goes to T-shirts, which requires Material.
-        categories: CategoryMapping::default().with_default("601302"),
-        category_product_attributes: HashMap::from([(
-            "601302".to_string(),
-            vec![ProductAttribute {
-                id: "100198".into(),
-                values: vec![ProductAttributeValue {
-                    id: Some("3001".into()),
-                    name: Some("Cotton".into()),
-                }],
-            }],
-        )]),
-        ..Default::default()
-    };
+    let config = common::stand_in_product_config(&shop_id, &sales);
     World {
         _dir: dir,
         store,

@@ -27,8 +27,6 @@ use axum::http::{HeaderMap, StatusCode};
 use futures_util::{StreamExt, TryStreamExt};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use tts_mapping::category::CategoryMapping;
-use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
 use tts_mapping::order::OrderMappingConfig;
 use tts_mapping::product::ProductMappingConfig;
 use tts_mapping::status::{ImportDecision, OrderStatus, StatusConfig, plenty_status, should_import};
@@ -44,7 +42,6 @@ use tts_sync::products::{ExportSettings, ProductEvents, ProductExporter, ShopExp
 use tts_sync::stock::{FnReservations, PushedValues};
 use tts_tiktok::client::retry::RetryPolicy;
 use tts_tiktok::client::{CallInput, Client, ClientOptions};
-use tts_tiktok::model::product::{ProductAttribute, ProductAttributeValue};
 use tts_tiktok::transport::HttpOptions;
 use tts_tiktok::webhook::{Event, Notification};
 
@@ -464,51 +461,8 @@ async fn world(setup: Setup) -> World {
     ));
 
     // The DE shop's sales warehouse: both PlentyONE warehouses feed it.
-    let warehouses = client
-        .shop(&de_shop)
-        .unwrap()
-        .call_id("logistics.warehouses", CallInput::default())
-        .await
-        .unwrap()
-        .value()
-        .unwrap();
-    let sales = warehouses["warehouses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["type"] == "SALES_WAREHOUSE")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mapping = ProductMappingConfig {
-        shop_id: de_shop.clone(),
-        region: "DE".into(),
-        currency: "EUR".into(),
-        languages: vec!["de".into(), "en".into()],
-        sales_price_id: 1,
-        inventory: InventoryConfig {
-            warehouses: WarehouseMapping::new([(1, sales.clone()), (2, sales)]),
-            buffer: StockBuffer {
-                absolute: Decimal::ONE,
-                percent: Decimal::ZERO,
-            },
-            ..Default::default()
-        },
-        // The stand-in has no categories: everything goes to T-shirts, which requires Material.
-        categories: CategoryMapping::default().with_default("601302"),
-        category_product_attributes: HashMap::from([(
-            "601302".to_string(),
-            vec![ProductAttribute {
-                id: "100198".into(),
-                values: vec![ProductAttributeValue {
-                    id: Some("3001".into()),
-                    name: Some("Cotton".into()),
-                }],
-            }],
-        )]),
-        ..Default::default()
-    };
+    let sales = common::sales_warehouse(&client, &de_shop).await;
+    let mapping = common::stand_in_product_config(&de_shop, &sales);
     let exporter = Arc::new(
         ProductExporter::new(
             store.clone(),

@@ -145,3 +145,66 @@ pub async fn tiktok_sandbox(
     .await
     .unwrap()
 }
+
+/// The id of a shop's TikTok sales warehouse (the sandbox gives each shop one).
+pub async fn sales_warehouse(client: &Client, shop_id: &str) -> String {
+    let warehouses = client
+        .shop(shop_id)
+        .unwrap()
+        .call_id("logistics.warehouses", tts_tiktok::client::CallInput::default())
+        .await
+        .unwrap()
+        .value()
+        .unwrap();
+    warehouses["warehouses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["type"] == "SALES_WAREHOUSE")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The product mapping of the export tests against the stand-ins: a DE shop selling in EUR, both
+/// PlentyONE warehouses feeding `sales_warehouse` with a 1-unit buffer, and (the stand-in has no
+/// categories) everything listed as T-shirts, which require the Material attribute.
+pub fn stand_in_product_config(
+    shop_id: &str,
+    sales_warehouse: &str,
+) -> tts_mapping::product::ProductMappingConfig {
+    use std::collections::HashMap;
+    use tts_mapping::category::CategoryMapping;
+    use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
+    use tts_mapping::product::ProductMappingConfig;
+    use tts_tiktok::model::product::{ProductAttribute, ProductAttributeValue};
+
+    ProductMappingConfig {
+        shop_id: shop_id.to_string(),
+        region: "DE".into(),
+        currency: "EUR".into(),
+        languages: vec!["de".into(), "en".into()],
+        sales_price_id: 1,
+        inventory: InventoryConfig {
+            warehouses: WarehouseMapping::new([(1, sales_warehouse), (2, sales_warehouse)]),
+            buffer: StockBuffer {
+                absolute: rust_decimal::Decimal::ONE,
+                percent: rust_decimal::Decimal::ZERO,
+            },
+            ..Default::default()
+        },
+        categories: CategoryMapping::default().with_default("601302"),
+        category_product_attributes: HashMap::from([(
+            "601302".to_string(),
+            vec![ProductAttribute {
+                id: "100198".into(),
+                values: vec![ProductAttributeValue {
+                    id: Some("3001".into()),
+                    name: Some("Cotton".into()),
+                }],
+            }],
+        )]),
+        ..Default::default()
+    }
+}
