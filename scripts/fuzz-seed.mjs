@@ -1,5 +1,5 @@
-// Seeds fuzz/corpus/<target>/ from the test fixtures and the spec's webhook vectors (run once before
-// `cargo fuzz cmin`; the committed corpus is the minimised result). Structured targets read a few
+// Seeds fuzz/corpus/<target>/ from the test fixtures and the spec's webhook vectors. The committed
+// corpus is this seed set, not yet minimised (`cargo fuzz cmin` is still to be run). Structured targets read a few
 // setting bytes before the JSON (see each target's `Input`): the prefixes below pick plain settings.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';

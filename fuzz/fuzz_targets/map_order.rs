@@ -4,7 +4,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use rust_decimal::Decimal;
+use tts_fuzz::decimal;
 use tts_mapping::order::{DiscountMode, OrderMappingConfig, map_order};
 use tts_tiktok::model::order::Order;
 
@@ -21,9 +21,6 @@ struct Input<'a> {
     order_json: &'a [u8],
 }
 
-fn decimal((mantissa, scale): (i64, u8)) -> Decimal {
-    Decimal::try_new(mantissa, u32::from(scale % 29)).unwrap_or_default()
-}
 
 fuzz_target!(|input: Input<'_>| {
     let Ok(order) = serde_json::from_slice::<Order>(input.order_json) else { return };

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use rust_decimal::Decimal;
+use tts_fuzz::decimal;
 use tts_mapping::category::CategoryMapping;
 use tts_mapping::inventory::{InventoryConfig, StockBuffer, WarehouseMapping};
 use tts_mapping::product::{
@@ -40,9 +40,6 @@ struct Input<'a> {
     variations_json: &'a [u8],
 }
 
-fn decimal((mantissa, scale): (i64, u8)) -> Decimal {
-    Decimal::try_new(mantissa, u32::from(scale % 29)).unwrap_or_default()
-}
 
 fn pick<T: Copy>(choices: &[T], index: u8) -> T {
     choices[usize::from(index) % choices.len()]

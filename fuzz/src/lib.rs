@@ -1,6 +1,7 @@
 //! Helpers shared by the fuzz targets: the fixed keys they verify with, and the TikTok envelope
 //! every response model arrives in.
 
+use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 use tts_tiktok::transport::{Envelope, decode_envelope};
 
@@ -18,4 +19,9 @@ pub fn envelope(body: &[u8]) -> Option<Envelope> {
 pub fn search_page(operation_id: &str, data: &RawValue) -> Option<tts_tiktok::client::paginate::Page> {
     let operation = tts_tiktok::operations::Operation::find(operation_id).expect("known operation");
     tts_tiktok::client::paginate::page_from(operation, data).ok()
+}
+
+/// A decimal from an arbitrary mantissa and scale (scale folded into the 0..=28 that `Decimal` takes).
+pub fn decimal((mantissa, scale): (i64, u8)) -> Decimal {
+    Decimal::try_new(mantissa, u32::from(scale % 29)).unwrap_or_default()
 }
