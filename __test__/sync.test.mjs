@@ -79,7 +79,7 @@ test('reconcile imports each paid order once; the inbox worker follows a cancell
   const body = Buffer.from(JSON.stringify({ type: 1, tts_notification_id: `n-${cancelled}`, shop_id: shop.id, timestamp: Math.floor(Date.now() / 1000), data: { order_id: cancelled, order_status: 'CANCELLED', update_time: Math.floor(Date.now() / 1000) } }))
   const authorization = signWebhook({ appKey: tiktok.info.app_key, appSecret: tiktok.info.app_secret, rawBody: body })
   await assert.rejects(sync.receiveWebhook(body, 'f'.repeat(64)), { code: 'TTS_SIGNATURE_INVALID' })
-  await assert.rejects(sync.receiveWebhook(JSON.parse(body), authorization), { code: 'TTS_WEBHOOK_RAW_BODY_REQUIRED' })
+  await assert.rejects(async () => sync.receiveWebhook(JSON.parse(body), authorization), { code: 'TTS_WEBHOOK_RAW_BODY_REQUIRED' })
   const receipt = await sync.receiveWebhook(body, authorization)
   assert.deepEqual([receipt.inserted, receipt.notification.eventType, receipt.notification.data.order_id], [true, 'ORDER_STATUS_CHANGE', cancelled])
   assert.equal((await sync.receiveWebhook(body, authorization)).inserted, false, 'a second delivery is a duplicate')

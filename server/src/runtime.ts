@@ -106,7 +106,7 @@ export type InboxHandler = (event: InboxEvent) => Promise<void> | void
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
 export const ENGINES_NOTE =
-  'The sync engines are not running (PlentyONE REST access, PLENTY_ID and a durable store are needed): triggered runs are recorded as queued and start once they run.'
+  'The sync engines are not running (they need PlentyONE REST access and PLENTY_ID): triggered runs stay queued until they run.'
 
 /** A run from the addon (absent optional fields left out) as the views show it. */
 function runView(r: SyncRunRecord): SyncRunView {
@@ -240,7 +240,7 @@ export class TikTokRuntime {
    */
   async applyShopSettings(shopId: string): Promise<void> {
     const shop = await this.requireShop(shopId)
-    if (!this.enginesRunning) throw new TikTokShopError('TTS_NOT_INITIALIZED', 'The sync engines are not running (PlentyONE REST, PLENTY_ID and a durable store are needed).')
+    if (!this.enginesRunning) throw new TikTokShopError('TTS_NOT_INITIALIZED', 'The sync engines are not running (they need PlentyONE REST access and PLENTY_ID).')
     const problem = this.configureShop(shop.shopId, shop.region)
     if (problem !== undefined) {
       throw new TikTokShopError('TTS_CONFIG_INVALID', `Sync settings of shop ${shop.shopId} refused: ${problem}`, { field: `sync.shops.${shop.shopId}` })

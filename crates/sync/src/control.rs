@@ -163,8 +163,8 @@ pub struct ControlPlane {
     settings_problems: Mutex<HashMap<String, String>>,
     /// The last event of each (shop, kind) pass, running or just finished.
     progress: Arc<Mutex<HashMap<(String, &'static str), RunEvent>>>,
-    /// (shop, kind) runs this process has started and not finished.
-    in_flight: Mutex<HashSet<(String, SyncKind)>>,
+    /// (shop, lane) of the runs this process has started and not finished.
+    in_flight: Mutex<HashSet<(String, Lane)>>,
     runs: Mutex<JoinSet<()>>,
     running: Mutex<Option<Running>>,
 }
@@ -407,8 +407,8 @@ impl ControlPlane {
         Ok(queued)
     }
 
-    /// Starts every queued run whose (shop, kind) this process is not running yet, each in its own
-    /// task. A shop without settings fails its run at once with the reason.
+    /// Starts every queued run whose (shop, [`lane`]) this process is not running yet, each in its
+    /// own task. A shop without settings fails its run at once with the reason.
     async fn start_queued(self: &Arc<Self>) -> Result<()> {
         let Some(runner) = self.runner() else {
             return Ok(());
@@ -431,7 +431,7 @@ impl ControlPlane {
                     self.store.finish_sync_run(run.id, RunStatus::Failed, &why).await?;
                     continue;
                 }
-                if !lock(&self.in_flight).insert((shop.clone(), kind)) {
+                if !lock(&self.in_flight).insert((shop.clone(), lane(kind))) {
                     continue;
                 }
                 let (this, runner, shop) = (self.clone(), runner.clone(), shop.clone());
@@ -443,7 +443,7 @@ impl ControlPlane {
                         full: false,
                     };
                     let outcome = runner.run(request, now_unix()).await;
-                    lock(&this.in_flight).remove(&(shop.clone(), kind));
+                    lock(&this.in_flight).remove(&(shop.clone(), lane(kind)));
                     match outcome {
                         Ok(RunOutcome::Busy { holder }) => {
                             tracing::debug!(shop = %shop, kind = kind.as_str(), holder = %holder, "sync run waits: another worker runs this shop and kind");
@@ -571,6 +571,27 @@ pub struct ShopRuns {
     pub runs: Vec<SyncRun>,
     pub progress: Vec<RunEvent>,
     pub settings_problem: Option<String>,
+}
+
+/// Runs of one lane of a shop go one after the other in this process; lanes run side by side. The
+/// order kinds share a lane because each holds an order's lease while it works on it: side by side
+/// they would find each other's orders busy and leave them for the next pass.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lane {
+    /// orders, fulfillment, returns.
+    Orders,
+    /// The product export.
+    Catalog,
+    /// Stock and prices.
+    Stock,
+}
+
+pub fn lane(kind: SyncKind) -> Lane {
+    match kind {
+        SyncKind::Orders | SyncKind::Fulfillment | SyncKind::Returns => Lane::Orders,
+        SyncKind::Products => Lane::Catalog,
+        SyncKind::Inventory => Lane::Stock,
+    }
 }
 
 /// A run waiting for its engine.
