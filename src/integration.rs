@@ -293,7 +293,10 @@ fn millis(v: Option<f64>, field: &str, default: Duration) -> Result<Duration> {
     match v {
         None => Ok(default),
         Some(ms) if ms.is_finite() && ms >= 1.0 && ms <= 1e12 => Ok(Duration::from_millis(ms as u64)),
-        Some(_) => Err(Error::invalid_argument(field, "must be a number of milliseconds ≥ 1")),
+        Some(_) => Err(Error::invalid_argument(
+            field,
+            "must be a number of milliseconds ≥ 1",
+        )),
     }
 }
 
@@ -301,7 +304,12 @@ fn control_settings(o: IntegrationOptions, owner: &str) -> Result<ControlSetting
     if o.app_key.is_empty() {
         return Err(Error::invalid_argument("appKey", "must not be empty"));
     }
-    let secrets: Vec<_> = o.webhook_secrets.into_iter().filter(|s| !s.is_empty()).map(secret).collect();
+    let secrets: Vec<_> = o
+        .webhook_secrets
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(secret)
+        .collect();
     if secrets.is_empty() {
         return Err(Error::invalid_argument("webhookSecrets", "give the app secret"));
     }
@@ -314,7 +322,9 @@ fn control_settings(o: IntegrationOptions, owner: &str) -> Result<ControlSetting
         owner: owner.to_string(),
         idle_poll: millis(o.inbox_idle_poll_ms, "inboxIdlePollMs", d.idle_poll)?,
         retry_base: millis(o.inbox_retry_base_ms, "inboxRetryBaseMs", d.retry_base)?,
-        max_attempts: o.inbox_max_attempts.map_or(d.max_attempts, |n| i64::from(n.max(1))),
+        max_attempts: o
+            .inbox_max_attempts
+            .map_or(d.max_attempts, |n| i64::from(n.max(1))),
         ..d
     };
     Ok(s)
@@ -496,7 +506,10 @@ impl Integration {
     /// The shops with settings.
     #[napi(getter)]
     pub fn shops(&self) -> Vec<String> {
-        self.control.runner().map(|r| r.engines().shops()).unwrap_or_default()
+        self.control
+            .runner()
+            .map(|r| r.engines().shops())
+            .unwrap_or_default()
     }
 
     /// The passes this process is running now, with their progress.

@@ -168,9 +168,7 @@ impl SqliteDb {
 impl SqliteDb {
     /// An in-memory database. One connection that never closes: the database lives as long as it.
     pub async fn open_memory() -> Result<SqliteDb> {
-        let options = SqliteConnectOptions::new()
-            .in_memory(true)
-            .foreign_keys(true);
+        let options = SqliteConnectOptions::new().in_memory(true).foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -342,10 +340,15 @@ impl Db for PgDb {
 /// Where a database URL points.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
-    Sqlite { path: PathBuf, synchronous_full: bool },
+    Sqlite {
+        path: PathBuf,
+        synchronous_full: bool,
+    },
     /// `memory:`: an in-memory SQLite database on one connection, for demos and tests only.
     Memory,
-    Postgres { url: String },
+    Postgres {
+        url: String,
+    },
 }
 
 /// Parses `TIKTOK_SHOP_DATABASE_URL`: `postgres://…` / `postgresql://…` → PostgreSQL;

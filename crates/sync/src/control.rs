@@ -332,11 +332,10 @@ impl ControlPlane {
             Some(id) => {
                 let key = tts_store::ShopKey::new(&self.settings.app_key, id);
                 if self.store.get_shop(&key).await?.is_none() {
-                    return Err(Error::new(
-                        ErrorCode::NotFound,
-                        format!("no TikTok shop {id} is connected"),
-                    )
-                    .with_field("shopId"));
+                    return Err(
+                        Error::new(ErrorCode::NotFound, format!("no TikTok shop {id} is connected"))
+                            .with_field("shopId"),
+                    );
                 }
                 vec![id.to_string()]
             }
@@ -427,8 +426,11 @@ impl ControlPlane {
                         .get(&shop)
                         .cloned()
                         .unwrap_or_else(|| "the shop has no sync settings".to_string());
-                    let why = json!({"error": {"code": ErrorCode::ConfigInvalid.as_str(), "message": problem}});
-                    self.store.finish_sync_run(run.id, RunStatus::Failed, &why).await?;
+                    let why =
+                        json!({"error": {"code": ErrorCode::ConfigInvalid.as_str(), "message": problem}});
+                    self.store
+                        .finish_sync_run(run.id, RunStatus::Failed, &why)
+                        .await?;
                     continue;
                 }
                 if !lock(&self.in_flight).insert((shop.clone(), lane(kind))) {
@@ -471,7 +473,11 @@ impl ControlPlane {
             return;
         }
         let (stop, stopped) = watch::channel(false);
-        let processor = InboxProcessor::new(self.store.clone(), self.dispatch.clone(), self.settings.inbox.clone());
+        let processor = InboxProcessor::new(
+            self.store.clone(),
+            self.dispatch.clone(),
+            self.settings.inbox.clone(),
+        );
         let (dispatch, wake, shutdown) = (self.dispatch.clone(), self.inbox_wake.clone(), stopped.clone());
         let inbox = tokio::spawn(async move {
             processor
@@ -490,7 +496,11 @@ impl ControlPlane {
         let (sync_every, stock_every) = (self.settings.sync_interval, self.settings.stock_interval);
         let mut sync_tick = tokio::time::interval_at(start + sync_every, sync_every);
         // Without a shorter stock interval the inventory runs with the others.
-        let stock_every = if stock_every < sync_every { stock_every } else { Duration::MAX / 4 };
+        let stock_every = if stock_every < sync_every {
+            stock_every
+        } else {
+            Duration::MAX / 4
+        };
         let mut stock_tick = tokio::time::interval_at(start + stock_every, stock_every);
         for tick in [&mut sync_tick, &mut stock_tick] {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -601,7 +611,11 @@ pub fn is_queued(run: &SyncRun) -> bool {
 
 /// `queued`, `running`, `succeeded` or `failed`: a run as a host shows it.
 pub fn run_state(run: &SyncRun) -> &'static str {
-    if is_queued(run) { "queued" } else { run.status.as_str() }
+    if is_queued(run) {
+        "queued"
+    } else {
+        run.status.as_str()
+    }
 }
 
 fn now_unix() -> i64 {
