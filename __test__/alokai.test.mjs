@@ -301,6 +301,18 @@ describe('webhooks', () => {
     assert.equal(await store.countInboxPending(), pending)
   })
 
+  test('a 10 MB body, even correctly signed, is refused with 413 and nothing is stored', async () => {
+    const pending = await store.countInboxPending()
+    const rejectedBefore = (await getJson(`${mw.url}/api/tiktok/sync/status`)).body.webhooks.rejected
+    const huge = Buffer.from(JSON.stringify({ type: 1, tts_notification_id: '9400000000000000001', shop_id: '1', timestamp: 1, data: { padding: 'x'.repeat(10 * 1024 * 1024) } }))
+    const res = await post(huge, signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: huge }))
+    assert.equal(res.status, 413)
+    assert.equal(await res.text(), '')
+    assert.equal(await store.countInboxPending(), pending)
+    assert.equal(await store.getInbox('9400000000000000001'), null)
+    assert.equal((await getJson(`${mw.url}/api/tiktok/sync/status`)).body.webhooks.rejected, rejectedBefore + 1)
+  })
+
   test('without the body-parser verify hook the route says exactly what to add', async () => {
     const bare = await start(tiktokConfig(), { withoutRawBodyHook: true })
     try {

@@ -23,7 +23,7 @@ export const ROUTES = {
   syncTrigger: '/api/tiktok/sync/trigger',
 } as const
 
-/** Webhook bodies are a few kB; refuse to buffer more when we read the stream ourselves. */
+/** Webhook bodies are a few kB: anything over this is refused with 413, never verified or stored. */
 const MAX_WEBHOOK_BYTES = 1024 * 1024
 
 function escapeHtml(s: string): string {
@@ -147,6 +147,13 @@ export function registerRoutes(app: Express, runtime: TikTokRuntime, logger: Log
         }
         // Not JSON-typed (or empty): the stream is still ours to read.
         raw = await readBody(req, MAX_WEBHOOK_BYTES)
+      }
+      if (raw.length > MAX_WEBHOOK_BYTES) {
+        // Whatever the app's body limit, a notification is a few kB: refuse before verifying or storing.
+        runtime.integration.countRejectedWebhook()
+        logger.warning('TikTok Shop webhook body over the size limit refused', { tiktok: { route: 'webhooks', bytes: raw.length, limit: MAX_WEBHOOK_BYTES } })
+        res.status(413).end()
+        return
       }
       try {
         const { inserted, notification } = await runtime.receiveWebhook(raw, req.get('authorization'))
