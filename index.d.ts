@@ -611,10 +611,11 @@ export interface SignRequestInput {
   /** The request path only, e.g. `/order/202309/orders/search`. */
   path: string
   /**
-   * Query parameters as sent (decoded values). Arrays are comma-joined. `sign` and `access_token`
-   * are ignored.
+   * Query parameters as sent: an object of decoded values (arrays are comma-joined), or the
+   * query string already built for the URL (`a=1&b=x%20y`, without `?`; a repeated key is a
+   * list), which is the faster form. `sign` and `access_token` are ignored.
    */
-  query?: Record<string, string | Array<string>>
+  query?: Record<string, string | string[]> | string
   /** The exact body bytes sent (a Buffer, or a string taken as UTF-8). */
   body?: Buffer | string
   /** The request's Content-Type; `multipart/form-data` bodies are not signed. */

@@ -50,6 +50,10 @@ test('matches a reference implementation on random inputs, whatever the key orde
     const expected = referenceSign({ ...input, body: body && Buffer.from(body) })
     assert.equal(signRequest(input), expected)
     assert.equal(signRequest(reversed), expected)
+    // the query string already built for the URL signs the same (decoded, a repeated key a list)
+    const built = new URLSearchParams()
+    for (const [k, v] of Object.entries(query)) for (const one of [].concat(v)) built.append(k, one)
+    assert.equal(signRequest({ ...input, query: built.toString() }), expected, built.toString())
   }
 })
 
