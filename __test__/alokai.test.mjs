@@ -313,6 +313,16 @@ describe('webhooks', () => {
     assert.equal((await getJson(`${mw.url}/api/tiktok/sync/status`)).body.webhooks.rejected, rejectedBefore + 1)
   })
 
+  test('a large text/plain or form body gets a 413 answer, not a connection reset', async () => {
+    const pending = await store.countInboxPending()
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream']) {
+      const res = await fetch(`${mw.url}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': type }, body: Buffer.alloc(5 * 1024 * 1024, 0x61) })
+      assert.equal(res.status, 413, type)
+      await res.arrayBuffer()
+    }
+    assert.equal(await store.countInboxPending(), pending)
+  })
+
   test('without the body-parser verify hook the route says exactly what to add', async () => {
     const bare = await start(tiktokConfig(), { withoutRawBodyHook: true })
     try {

@@ -38,20 +38,31 @@ function wantsHtml(req: Request): boolean {
   return req.accepts(['json', 'html']) === 'html'
 }
 
-function readBody(req: Request, limit: number): Promise<Buffer> {
+/** The body, or `undefined` once it passes `limit` (reading stops there; the caller answers 413). */
+function readBody(req: Request, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length
       if (size > limit) {
-        reject(Object.assign(new Error('webhook body too large'), { code: 'TTS_INVALID_ARGUMENT' }))
-        req.destroy()
+        req.off('data', onData)
+        req.pause()
+        resolve(undefined)
       } else chunks.push(c)
-    })
+    }
+    req.on('data', onData)
     req.on('end', () => resolve(Buffer.concat(chunks)))
     req.on('error', reject)
   })
+}
+
+/** 413 for a webhook body over the limit; the connection is closed after the answer, unread rest and all. */
+function refuseTooLarge(runtime: TikTokRuntime, logger: Logger, req: Request, res: Response, bytes: number | string): void {
+  runtime.integration.countRejectedWebhook()
+  logger.warning('TikTok Shop webhook body over the size limit refused', { tiktok: { route: 'webhooks', bytes, limit: MAX_WEBHOOK_BYTES } })
+  res.set('connection', 'close')
+  res.status(413).end(() => req.destroy())
 }
 
 function first(v: unknown): string | undefined {
@@ -137,6 +148,12 @@ export function registerRoutes(app: Express, runtime: TikTokRuntime, logger: Log
         res.status(404).json({ code: 'TTS_WEBHOOKS_DISABLED', message: 'Webhooks are switched off (TIKTOK_SHOP_ENABLE_WEBHOOKS=false).' })
         return
       }
+      // The declared size first: a body over the limit is neither read nor parsed by us.
+      const declared = Number(req.get('content-length') ?? 0)
+      if (!r[RAW_BODY] && declared > MAX_WEBHOOK_BYTES) {
+        refuseTooLarge(runtime, logger, req, res, declared)
+        return
+      }
       let raw = r[RAW_BODY]
       if (!raw) {
         if (r._body) {
@@ -147,12 +164,14 @@ export function registerRoutes(app: Express, runtime: TikTokRuntime, logger: Log
         }
         // Not JSON-typed (or empty): the stream is still ours to read.
         raw = await readBody(req, MAX_WEBHOOK_BYTES)
+        if (!raw) {
+          refuseTooLarge(runtime, logger, req, res, `over ${MAX_WEBHOOK_BYTES}`)
+          return
+        }
       }
       if (raw.length > MAX_WEBHOOK_BYTES) {
         // Whatever the app's body limit, a notification is a few kB: refuse before verifying or storing.
-        runtime.integration.countRejectedWebhook()
-        logger.warning('TikTok Shop webhook body over the size limit refused', { tiktok: { route: 'webhooks', bytes: raw.length, limit: MAX_WEBHOOK_BYTES } })
-        res.status(413).end()
+        refuseTooLarge(runtime, logger, req, res, raw.length)
         return
       }
       try {
@@ -183,8 +202,7 @@ export function registerRoutes(app: Express, runtime: TikTokRuntime, logger: Log
     const raw = (req as RequestWithRawBody)[RAW_BODY]
     const type = (err as { type?: string } | null)?.type
     if (type === 'entity.too.large') {
-      runtime.integration.countRejectedWebhook()
-      res.status(413).end()
+      refuseTooLarge(runtime, logger, req, res, 'over the body parser limit')
       return
     }
     if (type !== 'entity.parse.failed' || !raw) return next(err)
