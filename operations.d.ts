@@ -993,13 +993,21 @@ export interface OperationTypes {
   }
   'products.listing_check': {
     pathParams: never
-    query: never
+    /** SDK-node: `is_diagnosis_required` adds `diagnoses` to the answer. */
+    query: { is_diagnosis_required?: BoolString }
     /** Spec: "product payload", i.e. the Create Product body. */
     body: ProductRequest
     /** Spec: "issues list"; fields SDK-node. */
     response: {
       check_result?: OpenEnum<'PASS' | 'FAILED'>
-      fail_reasons?: Array<{ code?: number; message?: string; [key: string]: unknown }>
+      /** SDK-node: `{code, message}`; also read: `{code, reasons[]}` (what our stand-in used to send). */
+      fail_reasons?: Array<{ code?: number; message?: string; reasons?: string[]; [key: string]: unknown }>
+      /** SDK-node: per-field diagnoses (with `is_diagnosis_required=true`). */
+      diagnoses?: Array<{
+        field?: string
+        diagnosis_results?: Array<{ code?: string; how_to_solve?: string; quality_tier?: string; [key: string]: unknown }>
+        [key: string]: unknown
+      }>
       warnings?: unknown
       listing_quality?: { current_tier?: string; [key: string]: unknown }
       [key: string]: unknown
@@ -1249,8 +1257,8 @@ export interface OperationTypes {
   'cancellations.approve': {
     pathParams: { cancel_id: Id }
     query: never
-    /** The spec documents no body (SDK-node sends none); `{}` is accepted. */
-    body: Record<string, never> | undefined
+    /** No body: SDK-node sends none (contract `cancellations.approve` body null; EcomPHP sends none either). */
+    body: never
     /** Not described by the spec. */
     response: EmptyData
   }
@@ -1314,7 +1322,6 @@ export type IdempotentOperationId =
   | 'returns.reject'
   | 'cancellations.approve'
   | 'cancellations.reject'
-  | 'cancellations.create'
 
 /** The list field of each paginated search's `data` (as `crates/tiktok/src/client/paginate.rs`). */
 export interface PageFields {
