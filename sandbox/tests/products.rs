@@ -202,7 +202,7 @@ async fn create_audit_edit_search_and_inventory() {
         (d["status"].as_str().unwrap(), d["title"].as_str().unwrap()),
         ("PENDING", "Frying pan, 24 cm")
     );
-    assert_eq!(d["skus"][0]["price"]["amount"], "19.99");
+    assert_eq!(d["skus"][0]["price"]["sale_price"], "19.99");
 
     // Delete, then it is gone from edits.
     let del = sb

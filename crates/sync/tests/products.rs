@@ -796,7 +796,7 @@ async fn stock_changes_reach_tiktok_with_the_buffer_and_unchanged_skus_are_not_s
         .find(|s| s["id"].as_str() == Some(sku.as_str()))
         .unwrap()
         .clone();
-    assert_eq!(on_tiktok["price"]["amount"], "23.45");
+    assert_eq!(on_tiktok["price"]["sale_price"], "23.45");
     assert_eq!(on_tiktok["price"]["currency"], "EUR");
 
     // A triggered push of one variation reads its stock and sends it at once.

@@ -100,7 +100,12 @@ pub fn edit(req: &Req, s: &mut State) -> ApiResult {
 }
 
 pub fn partial_edit(req: &Req, s: &mut State) -> ApiResult {
-    s.edit_product(req.shop(), req.params[0], req.json()?, true, req.now)
+    let mut data = s.edit_product(req.shop(), req.params[0], req.json()?, true, req.now)?;
+    // Partial Edit answers without `warnings` (SDK `PartialEditProductResponseData`).
+    if let Some(m) = data.as_object_mut() {
+        m.remove("warnings");
+    }
+    Ok(data)
 }
 
 fn ids(req: &Req, max: usize) -> Result<Vec<String>, ApiError> {
@@ -312,7 +317,7 @@ pub fn listing_check(req: &Req, s: &mut State) -> ApiResult {
             json!({ "check_result": "PASS", "fail_reasons": [], "listing_quality": { "current_tier": "GOOD" } })
         }
         Err(e) => {
-            json!({ "check_result": "FAILED", "fail_reasons": [{ "code": e.code, "reasons": [e.message] }], "listing_quality": { "current_tier": "POOR" } })
+            json!({ "check_result": "FAILED", "fail_reasons": [{ "code": e.code, "message": e.message }], "listing_quality": { "current_tier": "POOR" } })
         }
     })
 }
