@@ -101,6 +101,9 @@ pub struct Schema {
     pub items: Option<Box<Schema>>,
     /// Only known for query parameters.
     pub required: bool,
+    /// Not documented: accepted when read (a shape some source sends), never to be sent
+    /// (`"tolerated": true`, set in `overrides.json` with the reason).
+    pub tolerated: bool,
 }
 
 impl Schema {
@@ -127,6 +130,7 @@ impl Schema {
             fields,
             items,
             required: v["required"].as_bool().unwrap_or(false),
+            tolerated: v["tolerated"].as_bool().unwrap_or(false),
         })
     }
 
@@ -322,6 +326,7 @@ fn parse_operation(id: &str, e: &Value) -> Result<Operation, String> {
             fields: None,
             items: None,
             required: false,
+            tolerated: false,
         },
         v => Schema::parse(v, &format!("{id} response"))?,
     };
@@ -448,6 +453,11 @@ pub fn check_value(op: &str, schema: &Schema, value: &Value, path: &str, report:
                     format!("{path}.{k}")
                 };
                 match fields.get(k) {
+                    Some(f) if f.tolerated => report.push(
+                        op,
+                        p,
+                        "a field the contract only tolerates on read (overrides.json), never sent",
+                    ),
                     Some(f) => check_value(op, f, v, &p, report),
                     None => report.push(op, p, "a field the contract lacks"),
                 }
@@ -534,8 +544,8 @@ pub fn check_body(op: &Operation, bytes: &[u8], report: &mut Report) {
     }
 }
 
-/// A value with every documented field filled with a value of its type (strings are digit strings,
-/// so they also read as ids and amounts; numbers are 1; lists hold one item).
+/// A value with every documented field filled with a value of its type (strings are digit strings, so
+/// they also read as ids and amounts; numbers are 1; lists hold one item). Tolerated fields are left out.
 pub fn sample(schema: &Schema) -> Value {
     match schema.kind {
         Kind::String | Kind::File => Value::String("1".into()),
@@ -547,6 +557,7 @@ pub fn sample(schema: &Schema) -> Value {
                 .fields
                 .iter()
                 .flatten()
+                .filter(|(_, f)| !f.tolerated)
                 .map(|(k, f)| (k.clone(), sample(f)))
                 .collect(),
         ),

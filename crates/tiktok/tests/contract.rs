@@ -5,7 +5,11 @@
 //! The stand-in holds what our engines send and what it answers to the same contract on every request
 //! (`GET /_sandbox/contract`); the end-to-end suites of `tts-sync` assert it found nothing.
 
-use tts_contract::{Contract, Report};
+mod dts;
+mod trace;
+
+use dts::{Dts, Ts};
+use tts_contract::{Contract, Kind, Report, Schema};
 use tts_tiktok::operations::{BodyKind, KeyLocation, OPERATIONS, Operation, RetrySafety, ShopCipher};
 
 fn load() -> Contract {
@@ -171,7 +175,86 @@ fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
     };
     let back = serde_json::to_value(&model).expect("models serialize");
     tts_contract::check_value(op, schema, &back, &path, r);
+    let name = std::any::type_name::<T>().rsplit("::").next().unwrap_or("model");
+    let shape = trace::shape_of::<T>();
+    compare_shape(name, op, &shape, schema, &path, matches!(side, Side::Data), r);
 }
+
+/// The fields model `model` reads or writes (every one, optional ones too, learnt from its
+/// `Deserialize`) against the documented shape: each must be documented, with the same JSON type
+/// where the model is strict about it.
+fn compare_shape(
+    model: &str,
+    op: &str,
+    t: &trace::Shape,
+    s: &Schema,
+    path: &str,
+    reading: bool,
+    r: &mut Report,
+) {
+    use trace::Shape;
+    r.fields_checked += 1;
+    let kind = match t {
+        Shape::Any => return,
+        Shape::Str => Kind::String,
+        Shape::Num => Kind::Number,
+        Shape::Bool => Kind::Bool,
+        Shape::List(_) => Kind::List,
+        Shape::Obj(_) => Kind::Object,
+    };
+    if kind != s.kind {
+        r.push(
+            op,
+            path,
+            format!(
+                "{model} has a {} where the contract documents a {}",
+                kind.as_str(),
+                s.kind.as_str()
+            ),
+        );
+        return;
+    }
+    match t {
+        Shape::List(item) => {
+            if let Some(i) = s.items.as_deref() {
+                compare_shape(model, op, item, i, &format!("{path}[]"), reading, r);
+            }
+        }
+        Shape::Obj(fields) => {
+            let Some(documented) = &s.fields else { return };
+            for (k, ft) in fields {
+                let p = format!("{path}.{k}");
+                match documented.get(*k) {
+                    Some(fs) if fs.tolerated && !reading => r.push(
+                        op,
+                        p,
+                        format!("{model} sends a field the contract only tolerates on read"),
+                    ),
+                    Some(fs) => compare_shape(model, op, ft, fs, &p, reading, r),
+                    None if SHARED_MODEL_FIELDS.iter().any(|(o, f, _)| *o == op && *f == p) => {}
+                    None => r.push(op, p, format!("{model} has a field the contract lacks")),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Fields of a model shared by two operations that only one of them documents. The model leaves them
+/// empty for the other (serialized only when set), and the stand-in checks every body the engines
+/// send, so setting one on the wrong operation fails the end-to-end suites.
+const SHARED_MODEL_FIELDS: &[(&str, &str, &str)] = &[
+    (
+        "products.create",
+        "body.skus[].id",
+        "ProductRequest serves create and edit; SKU ids exist only on edit (the mapper sets them from the store)",
+    ),
+    (
+        "products.edit",
+        "body.idempotency_key",
+        "ProductRequest serves create and edit; the engine clears the key before an edit",
+    ),
+];
 
 fn check_models(c: &Contract) -> Report {
     use tts_tiktok::model::{inventory, order, price, product};
@@ -191,6 +274,170 @@ fn check_models(c: &Contract) -> Report {
     r
 }
 
+fn ts_name(t: &Ts) -> &'static str {
+    match t {
+        Ts::Str => "a string",
+        Ts::Num => "a number",
+        Ts::Bool => "a bool",
+        Ts::List(_) => "a list",
+        Ts::Obj(_) => "an object",
+        Ts::Never => "never",
+        Ts::Unknown => "unknown",
+    }
+}
+
+/// A TypeScript shape against the documented one: every typed field must be documented, with a
+/// compatible JSON type (what the d.ts leaves `unknown` is not compared).
+fn compare_ts(op: &str, t: &Ts, s: &Schema, path: &str, reading: bool, r: &mut Report) {
+    r.fields_checked += 1;
+    let same = match (t, s.kind) {
+        (Ts::Unknown | Ts::Never, _) => true,
+        (Ts::Str, Kind::String) | (Ts::Num, Kind::Number) | (Ts::Bool, Kind::Bool) => true,
+        (Ts::List(item), Kind::List) => {
+            if let Some(i) = s.items.as_deref() {
+                compare_ts(op, item, i, &format!("{path}[]"), reading, r);
+            }
+            true
+        }
+        (Ts::Obj(fields), Kind::Object) => {
+            if let Some(documented) = &s.fields {
+                for (k, ft) in fields {
+                    let p = format!("{path}.{k}");
+                    match documented.get(k) {
+                        Some(fs) if fs.tolerated && !reading => r.push(
+                            op,
+                            p,
+                            "operations.d.ts lets callers send a field the contract only tolerates on read",
+                        ),
+                        Some(fs) => compare_ts(op, ft, fs, &p, reading, r),
+                        None => r.push(op, p, "operations.d.ts types a field the contract lacks"),
+                    }
+                }
+            }
+            true
+        }
+        _ => false,
+    };
+    if !same {
+        r.push(
+            op,
+            path,
+            format!(
+                "operations.d.ts types {} where the contract documents {} {}",
+                ts_name(t),
+                if s.kind == Kind::Object { "an" } else { "a" },
+                s.kind.as_str()
+            ),
+        );
+    }
+}
+
+/// (6) `operations.d.ts`: the same operations as the table, and each operation's query, body and
+/// response typed with the contract's field names and JSON types.
+fn check_dts(c: &Contract, table: &[Operation], text: &str) -> Report {
+    let d = Dts::parse(text);
+    let mut r = Report::default();
+    let entries: std::collections::BTreeMap<String, String> =
+        d.interface_members("OperationTypes").into_iter().collect();
+    for op in table {
+        r.fields_checked += 1;
+        if !entries.contains_key(op.id) {
+            r.push(
+                op.id,
+                "operations.d.ts",
+                "the table's operation is not in OperationTypes",
+            );
+        }
+    }
+    for (id, entry) in &entries {
+        r.fields_checked += 1;
+        if !table.iter().any(|o| o.id == id) {
+            r.push(id, "operations.d.ts", "an OperationTypes entry the table lacks");
+            continue;
+        }
+        let Some(k) = c.get(id) else { continue };
+        let parts: std::collections::BTreeMap<String, String> =
+            dts::members(entry.trim().trim_start_matches('{').trim_end_matches('}'))
+                .into_iter()
+                .collect();
+        let part = |name: &str| parts.get(name).map(String::as_str).unwrap_or("never");
+        // query
+        if let Ts::Obj(fields) = d.resolve(part("query")) {
+            for (name, t) in fields {
+                r.fields_checked += 1;
+                let p = format!("query.{name}");
+                match k.query.get(&name) {
+                    None => r.push(
+                        id,
+                        p,
+                        "operations.d.ts types a query parameter the contract lacks",
+                    ),
+                    Some(s) if (s.kind == Kind::List) != matches!(t, Ts::List(_)) => r.push(
+                        id,
+                        p,
+                        format!(
+                            "operations.d.ts types {} where the contract documents a {}",
+                            ts_name(&t),
+                            s.kind.as_str()
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        // body
+        let body = part("body");
+        r.fields_checked += 1;
+        if let Some(form) = body.strip_prefix("Multipart<").and_then(|b| b.strip_suffix('>')) {
+            match &k.multipart {
+                None => r.push(
+                    id,
+                    "body",
+                    "operations.d.ts types a multipart body; the contract has none",
+                ),
+                Some(documented) => {
+                    for (name, _) in dts::members(form.trim().trim_start_matches('{').trim_end_matches('}')) {
+                        r.fields_checked += 1;
+                        if !documented.contains_key(&name) {
+                            r.push(
+                                id,
+                                format!("multipart.{name}"),
+                                "operations.d.ts types a part the contract lacks",
+                            );
+                        }
+                    }
+                }
+            }
+        } else {
+            match (d.resolve(body), &k.body) {
+                (Ts::Never, None) => {}
+                (Ts::Never, Some(_)) if k.multipart.is_none() => r.push(
+                    id,
+                    "body",
+                    "operations.d.ts types no body; the contract documents one",
+                ),
+                (t, Some(s)) => compare_ts(id, &t, s, "body", false, &mut r),
+                (Ts::Unknown, None) => {}
+                (_, None) => r.push(
+                    id,
+                    "body",
+                    "operations.d.ts types a body; the contract documents none",
+                ),
+            }
+        }
+        // response
+        compare_ts(
+            id,
+            &d.resolve(part("response")),
+            &k.response,
+            "data",
+            true,
+            &mut r,
+        );
+    }
+    r
+}
+
 fn fail_unless_clean(what: &str, r: &Report) {
     let list: Vec<String> = r.divergences.iter().map(|d| format!("  {d}")).collect();
     assert!(
@@ -207,6 +454,8 @@ fn every_operation_holds_to_the_contract() {
     let mut total = Report::default();
     total.merge(check_table(&c, OPERATIONS));
     total.merge(check_models(&c));
+    let dts = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../operations.d.ts")).unwrap();
+    total.merge(check_dts(&c, OPERATIONS, &dts));
     let n = OPERATIONS.len();
     println!(
         "contract: {n} operations, {} fields checked, {} divergences",
