@@ -372,15 +372,17 @@ fn check_dts(c: &Contract, table: &[Operation], text: &str) -> Report {
                         p,
                         "operations.d.ts types a query parameter the contract lacks",
                     ),
-                    Some(s) if (s.kind == Kind::List) != matches!(t, Ts::List(_)) => r.push(
-                        id,
-                        p,
-                        format!(
-                            "operations.d.ts types {} where the contract documents a {}",
-                            ts_name(&t),
-                            s.kind.as_str()
+                    // `Unknown`: e.g. `Id | Id[]`, one id or several (the client joins a list).
+                    Some(s) if t != Ts::Unknown && (s.kind == Kind::List) != matches!(t, Ts::List(_)) => r
+                        .push(
+                            id,
+                            p,
+                            format!(
+                                "operations.d.ts types {} where the contract documents a {}",
+                                ts_name(&t),
+                                s.kind.as_str()
+                            ),
                         ),
-                    ),
                     Some(_) => {}
                 }
             }
@@ -491,4 +493,55 @@ fn the_table_check_finds_a_broken_entry() {
             "orders.get ",
         ]
     );
+}
+
+/// The d.ts check sees a field renamed in a request type, a wrong type in an answer, and an operation
+/// missing from `OperationTypes`.
+#[test]
+fn the_dts_check_finds_a_broken_type() {
+    let c = load();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../operations.d.ts")).unwrap();
+    assert!(check_dts(&c, OPERATIONS, &text).is_clean());
+    let broken = text
+        .replacen(
+            "  /** 1–50 chars, no spaces, unique in the product. */\n  seller_sku: string",
+            "  seller_skus: string",
+            1,
+        )
+        .replacen(
+            "  cancel_id: Id\n  order_id?: Id\n  cancel_status?",
+            "  cancel_id: Id\n  order_id?: number\n  cancel_status?",
+            1,
+        )
+        .replacen("  'webhooks.delete': {", "  'webhooks.remove': {", 1);
+    assert_ne!(broken, text);
+    let r = check_dts(&c, OPERATIONS, &broken);
+    let got: Vec<String> = r.divergences.iter().map(|d| d.to_string()).collect();
+    for expected in [
+        "products.create body.skus[].seller_skus: operations.d.ts types a field the contract lacks",
+        "cancellations.search data.cancellations[].order_id: operations.d.ts types a number where the contract documents a string",
+        "webhooks.delete operations.d.ts: the table's operation is not in OperationTypes",
+        "webhooks.remove operations.d.ts: an OperationTypes entry the table lacks",
+    ] {
+        assert!(got.iter().any(|g| g == expected), "{expected} not in {got:#?}");
+    }
+}
+
+/// The model check sees every field of a model, optional ones included.
+#[test]
+fn the_model_tracer_sees_optional_fields_and_types() {
+    use trace::Shape;
+    let Shape::Obj(fields) = trace::shape_of::<tts_tiktok::model::product::ProductPartialEdit>() else {
+        panic!("a struct")
+    };
+    assert!(fields.contains_key("external_product_id"), "{fields:?}");
+    assert_eq!(fields["title"], Shape::Str);
+    let Shape::List(sku) = &fields["skus"] else {
+        panic!("skus is a list")
+    };
+    let Shape::Obj(sku) = &**sku else {
+        panic!("a SKU is an object")
+    };
+    assert!(sku.contains_key("list_price") && sku.contains_key("identifier_code"));
 }

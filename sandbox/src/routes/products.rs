@@ -402,7 +402,17 @@ pub fn recommend_category(req: &Req, _s: &mut State) -> ApiResult {
         .find(|(w, _)| title.contains(w))
         .map(|(_, id)| *id)
         .unwrap_or("600031");
-    Ok(json!({ "leaf_category_id": leaf, "categories": catalog::category_chain(leaf) }))
+    // Recommended categories carry `name` and `level`, not `local_name` / `parent_id` (SDK
+    // `RecommendCategoryResponseDataCategories`).
+    let categories: Vec<Value> = catalog::category_chain(leaf)
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({ "id": c["id"], "name": c["local_name"], "level": i + 1, "is_leaf": c["is_leaf"],
+                    "permission_statuses": ["AVAILABLE"] })
+        })
+        .collect();
+    Ok(json!({ "leaf_category_id": leaf, "categories": categories }))
 }
 
 #[cfg(test)]
