@@ -111,6 +111,7 @@ impl Sandbox {
                 .default_url
                 .clone();
             for ev in events {
+                self.contract.webhook(ev.kind, &ev.data);
                 let Some(seller) = st.seller_of_shop(&ev.shop_id) else {
                     continue;
                 };

@@ -126,6 +126,20 @@ impl ContractCheck {
         }
     }
 
+    /// Checks the `data` of a webhook the sandbox is about to deliver (topics the contract types).
+    pub fn webhook(&self, type_code: u32, data: &Value) {
+        if !self.enabled() {
+            return;
+        }
+        let Some(hook) = contract().webhooks.get(&i64::from(type_code)) else {
+            return;
+        };
+        let mut r = Report::default();
+        let name = format!("webhook {} {}", hook.type_code, hook.event_type);
+        tts_contract::check_value(&name, &hook.data, data, "data", &mut r);
+        self.record(r, false);
+    }
+
     fn record(&self, r: Report, request: bool) {
         let mut log = self.log.lock().expect("contract log");
         if request {
@@ -232,5 +246,14 @@ mod tests {
         );
         c.clear();
         assert!(c.divergences().is_empty());
+        c.webhook(11, &json!({ "order_id": "1", "cancel_state": "X", "create_time": "5" }));
+        let found: Vec<String> = c.divergences().iter().map(|(d, _)| d.to_string()).collect();
+        assert_eq!(
+            found,
+            [
+                "webhook 11 CANCELLATION_STATUS_CHANGE data.cancel_state: a field the contract lacks",
+                "webhook 11 CANCELLATION_STATUS_CHANGE data.create_time: a string where the contract documents a number",
+            ]
+        );
     }
 }

@@ -34,6 +34,7 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../tiktok/contract/return_refund.json"),
     ),
     ("seller", include_str!("../../tiktok/contract/seller.json")),
+    ("webhooks", include_str!("../../tiktok/contract/webhooks.json")),
 ];
 
 /// Our decisions, merged over the extracted facts.
@@ -194,10 +195,24 @@ pub struct Operation {
     pub decisions: Vec<Decision>,
 }
 
-/// Every operation's contract, by id.
+/// The contract of one webhook topic (its `data`; the envelope is [`Contract::envelope`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Webhook {
+    pub type_code: i64,
+    pub event_type: String,
+    pub data: Schema,
+    pub sources: Vec<String>,
+    /// Whole notification bodies published as examples (fixtures).
+    pub examples: Vec<Value>,
+}
+
+/// Every operation's contract, by id, and every typed webhook's, by `type`.
 #[derive(Clone, Debug)]
 pub struct Contract {
     pub operations: BTreeMap<String, Operation>,
+    pub webhooks: BTreeMap<i64, Webhook>,
+    /// `{type, tts_notification_id, shop_id, timestamp, data}`.
+    pub envelope: Option<Schema>,
 }
 
 impl Contract {
@@ -210,8 +225,36 @@ impl Contract {
     pub fn from_texts(files: &[(&str, &str)], overrides: &str) -> Result<Contract, String> {
         let overrides: Value = serde_json::from_str(overrides).map_err(|e| format!("overrides.json: {e}"))?;
         let mut entries: BTreeMap<String, Value> = BTreeMap::new();
+        let mut webhooks = BTreeMap::new();
+        let mut envelope = None;
         for (area, text) in files {
             let file: Value = serde_json::from_str(text).map_err(|e| format!("{area}.json: {e}"))?;
+            if let Some(e) = file.get("envelope") {
+                envelope = Some(Schema::parse(e, &format!("{area}.json envelope"))?);
+            }
+            for (code, w) in file["webhooks"].as_object().into_iter().flatten() {
+                let type_code: i64 = code
+                    .parse()
+                    .map_err(|_| format!("{area}.json: webhook type {code:?} is not a number"))?;
+                let hook = Webhook {
+                    type_code,
+                    event_type: w["event_type"].as_str().unwrap_or("").to_string(),
+                    data: Schema::parse(&w["data"], &format!("webhook {code} data"))?,
+                    sources: w["source"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect(),
+                    examples: w["examples"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|x| x["body"].clone())
+                        .collect(),
+                };
+                webhooks.insert(type_code, hook);
+            }
             let ops = file["operations"]
                 .as_object()
                 .ok_or_else(|| format!("{area}.json: no \"operations\""))?;
@@ -242,7 +285,11 @@ impl Contract {
             }
             operations.insert(id, op);
         }
-        Ok(Contract { operations })
+        Ok(Contract {
+            operations,
+            webhooks,
+            envelope,
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Operation> {

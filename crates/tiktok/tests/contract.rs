@@ -440,6 +440,129 @@ fn check_dts(c: &Contract, table: &[Operation], text: &str) -> Report {
     r
 }
 
+/// The typed payload of a parsed notification: its fields we model (learnt from the default value) and
+/// what it left unread (`other`).
+fn typed_fields(event: &tts_tiktok::webhook::Event) -> Option<(Vec<String>, Vec<String>)> {
+    use tts_tiktok::webhook::{self as w, Event};
+    fn split<T: serde::Serialize + Default>(
+        other: &serde_json::Map<String, serde_json::Value>,
+    ) -> (Vec<String>, Vec<String>) {
+        let own = serde_json::to_value(T::default()).expect("serializes");
+        let names = own
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        (names, other.keys().cloned().collect())
+    }
+    Some(match event {
+        Event::OrderStatusChange(e) => split::<w::OrderStatusChange>(&e.other),
+        Event::RecipientAddressUpdate(e) => split::<w::RecipientAddressUpdate>(&e.other),
+        Event::PackageUpdate(e) => split::<w::PackageUpdate>(&e.other),
+        Event::ProductStatusChange(e) => split::<w::ProductStatusChange>(&e.other),
+        Event::SellerDeauthorization(e) => split::<w::SellerDeauthorization>(&e.other),
+        Event::UpcomingAuthorizationExpiration(e) => split::<w::UpcomingAuthorizationExpiration>(&e.other),
+        Event::CancellationStatusChange(e) => split::<w::CancellationStatusChange>(&e.other),
+        Event::ReturnStatusChange(e) => split::<w::ReturnStatusChange>(&e.other),
+        Event::ProductAuditStatusChange(e) => {
+            let (mut names, other) = split::<w::ProductAuditStatusChange>(&e.other);
+            names.push("audit_failed_reasons".into()); // skipped when empty in the default
+            (names, other)
+        }
+        Event::Documented(_) | Event::Unknown(_) => return None,
+    })
+}
+
+/// (12.5) Every topic the webhook parser types has a contract entry; a full sample of its documented
+/// `data` parses into the typed payload, leaving no documented field unread; every field the payload
+/// has is documented; the published examples parse and hold to the contract.
+fn check_webhooks(c: &Contract) -> Report {
+    use tts_tiktok::webhook::{parse, topic_name};
+    let mut r = Report::default();
+    let envelope = |type_code: i64, data: serde_json::Value| {
+        serde_json::json!({
+            "type": type_code, "tts_notification_id": "1", "shop_id": "1", "timestamp": 1, "data": data,
+        })
+    };
+    // Which topics the parser types: those whose data does not come back raw.
+    for (code, name) in tts_tiktok::webhook::TOPICS {
+        let n = parse(envelope(*code, serde_json::json!({})).to_string().as_bytes()).unwrap();
+        let typed = typed_fields(&n.event).is_some();
+        r.fields_checked += 1;
+        match (typed, c.webhooks.get(code)) {
+            (true, None) => r.push(
+                &format!("webhook {code} {name}"),
+                "",
+                "typed by the parser, no contract entry",
+            ),
+            (false, Some(_)) => r.push(
+                &format!("webhook {code} {name}"),
+                "",
+                "a contract entry the parser does not type",
+            ),
+            _ => {}
+        }
+    }
+    for (code, hook) in &c.webhooks {
+        let op = format!("webhook {code} {}", hook.event_type);
+        r.fields_checked += 1;
+        if topic_name(*code) != hook.event_type {
+            r.push(
+                &op,
+                "event_type",
+                format!("the parser names it {}", topic_name(*code)),
+            );
+        }
+        let sample = tts_contract::sample(&hook.data);
+        r.fields_checked += hook.data.node_count();
+        let n = match parse(envelope(*code, sample).to_string().as_bytes()) {
+            Ok(n) => n,
+            Err(e) => {
+                r.push(&op, "data", format!("a full sample does not parse: {e}"));
+                continue;
+            }
+        };
+        let Some((names, unread)) = typed_fields(&n.event) else {
+            continue;
+        };
+        for k in unread {
+            r.push(
+                &op,
+                format!("data.{k}"),
+                "documented, but the parser leaves it unread (kept in `other`)",
+            );
+        }
+        let documented = hook.data.fields.as_ref();
+        for k in names.iter().filter(|k| *k != "other") {
+            r.fields_checked += 1;
+            if !documented.is_some_and(|f| f.contains_key(k)) {
+                r.push(
+                    &op,
+                    format!("data.{k}"),
+                    "the parser reads a field the contract lacks",
+                );
+            }
+        }
+        let back = serde_json::to_value(&n.event).expect("serializes");
+        tts_contract::check_value(&op, &hook.data, &back, "data", &mut r);
+        for example in &hook.examples {
+            if let Some(env) = &c.envelope {
+                tts_contract::check_value(&op, env, example, "", &mut r);
+            }
+            tts_contract::check_value(&op, &hook.data, &example["data"], "data", &mut r);
+            match parse(example.to_string().as_bytes()) {
+                Ok(n) if n.type_code == *code && typed_fields(&n.event).is_some() => {}
+                Ok(_) => r.push(
+                    &op,
+                    "",
+                    "the published example does not parse into its typed payload",
+                ),
+                Err(e) => r.push(&op, "", format!("the published example does not parse: {e}")),
+            }
+        }
+    }
+    r
+}
+
 fn fail_unless_clean(what: &str, r: &Report) {
     let list: Vec<String> = r.divergences.iter().map(|d| format!("  {d}")).collect();
     assert!(
@@ -458,11 +581,13 @@ fn every_operation_holds_to_the_contract() {
     total.merge(check_models(&c));
     let dts = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../operations.d.ts")).unwrap();
     total.merge(check_dts(&c, OPERATIONS, &dts));
+    total.merge(check_webhooks(&c));
     let n = OPERATIONS.len();
     println!(
-        "contract: {n} operations, {} fields checked, {} divergences",
+        "contract: {n} operations, {} fields checked, {} divergences ({} webhook types)",
         total.fields_checked,
-        total.divergences.len()
+        total.divergences.len(),
+        c.webhooks.len()
     );
     fail_unless_clean("contract", &total);
 }
