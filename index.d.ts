@@ -9,11 +9,65 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The integration's control plane over one store and one TikTok client. */
+export declare class Integration {
+  /**
+   * Logs in to PlentyONE (session kept in the store), creates the "TikTok Shop" referrer once and
+   * attaches the five engines: the inbox consumer dispatches to them and queued runs start.
+   */
+  attachEngines(options: EnginesOptions): Promise<void>
+  /**
+   * Verifies the raw body (`Authorization` header = TikTok's signature), stores the notification in
+   * the inbox and wakes its consumer. Throws `TTS_SIGNATURE_INVALID`, `TTS_WEBHOOK_PAYLOAD_INVALID`,
+   * `TTS_WEBHOOK_RAW_BODY_REQUIRED` (a parsed object instead of the bytes) or a store error.
+   */
+  receiveWebhook(rawBody: Buffer | Uint8Array | string, authorization?: string | null): Promise<WebhookReceipt>
+  /** Counts a webhook refused before `receiveWebhook` (e.g. a body over the size limit). */
+  countRejectedWebhook(): void
+  /**
+   * Adds a handler to the inbox dispatch, after the native engines': it gets every notification
+   * at least once (so it must be idempotent) and answers `undefined` when done, or
+   * `{ code, message }` to have the message retried with backoff (given up after the attempts).
+   */
+  addInboxHandler(handler: (event: WebhookNotification) => Promise<InboxHandlerFailure | null | undefined> | InboxHandlerFailure | null | undefined): void
+  /**
+   * Adds or replaces a shop's settings in every engine (same shape as `shops[]` of `attachEngines`).
+   * A refusal is also shown by `status()` until fixed.
+   */
+  setShop(shop: any): void
+  /** The shops with settings. */
+  get shops(): Array<string>
+  /** The passes this process is running now, with their progress. */
+  active(): Array<SyncRunEvent>
+  /** Queues a run per (shop, kind) unless one is already waiting; the scheduler starts it now. */
+  trigger(options?: TriggerOptions | undefined | null): Promise<SyncRunRecord[]>
+  /** Webhook counters, inbox backlog, engines, and per shop its recent runs and live progress. */
+  status(): Promise<IntegrationStatus>
+  /** Starts the inbox consumer and the scheduler. Calling it twice does nothing more. */
+  start(): void
+  /**
+   * Stops the consumer (after the batch in hand) and the scheduler, and waits for the passes in
+   * progress.
+   */
+  stop(): Promise<void>
+  /**
+   * Runs one pass of `kind` for a shop now, unless another worker (this process or another
+   * sharing the store) is running that shop and kind (`outcome: 'busy'`). Recorded as a sync run
+   * (or starts the queued `runId`), progress emitted to `onProgress` every heartbeat.
+   */
+  run(shopId: string, kind: 'orders' | 'products' | 'inventory' | 'fulfillment' | 'returns', options?: RunOptions): Promise<SyncRunResult>
+  /**
+   * Brings one order up to date now; resolves to `created`, `adopted`, `statusUpdated`,
+   * `unchanged`, `notImported: <why>` or `rejected: <why>`.
+   */
+  syncOrder(shopId: string, orderId: string): Promise<string>
+}
+
 /** The durable store. */
 export declare class NativeStore {
   /** `sqlite` or `postgres`. */
   get backend(): string
-  /** Always true: the data survives a restart. */
+  /** True when the data survives a restart (false for `memory:`). */
   get durable(): boolean
   /** Inserts or replaces a shop (secrets sealed before they reach the database). */
   upsertShop(shop: StoredShop): Promise<void>
@@ -86,33 +140,6 @@ export declare class Sealer {
   open(sealed: string, associatedData: string): string
   /** True when `sealed` was sealed with a key other than the current sealing key. */
   needsReseal(sealed: string): boolean
-}
-
-/** The sync engines of TikTok Shop for PlentyONE over one store and one TikTok client. */
-export declare class SyncEngines {
-  /** Adds or replaces a shop's settings in every engine (same shape as `shops[]` of the options). */
-  setShop(shop: any): void
-  /** The shops with settings. */
-  get shops(): Array<string>
-  /** The passes this process is running now, with their progress. */
-  active(): Array<SyncRunEvent>
-  /** Handles one batch of the webhook inbox. */
-  processInbox(): Promise<InboxBatchReport>
-  /** Drains the inbox in the background until `stop()`. Calling it twice does nothing more. */
-  start(): void
-  /** Stops the background inbox worker after the batch in hand. */
-  stop(): Promise<void>
-  /**
-   * Runs one pass of `kind` for a shop now, unless another worker (this process or another
-   * sharing the store) is running that shop and kind (`outcome: 'busy'`). Recorded as a sync run
-   * (or starts the queued `runId`), progress emitted to `onProgress` every heartbeat.
-   */
-  run(shopId: string, kind: 'orders' | 'products' | 'inventory' | 'fulfillment' | 'returns', options?: RunOptions): Promise<SyncRunResult>
-  /**
-   * Brings one order up to date now; resolves to `created`, `adopted`, `statusUpdated`,
-   * `unchanged`, `notImported: <why>` or `rejected: <why>`.
-   */
-  syncOrder(shopId: string, orderId: string): Promise<string>
 }
 
 /** The TikTok Shop API client of one app. */
@@ -265,10 +292,23 @@ export interface ClientOptionsInput {
 }
 
 /**
- * Sets up the sync engines: logs in to PlentyONE (session kept in the store), creates the
- * "TikTok Shop" referrer once; shops can be given here or added later with `setShop`.
+ * Creates the integration's control plane (nothing runs until `start()`). `onProgress` gets every
+ * pass's progress (every heartbeat) and its end.
  */
-export declare function createSyncEngines(store: NativeStore, client: TikTokShopClient, options: SyncEnginesOptions, onProgress?: (event: SyncRunEvent) => void): Promise<SyncEngines>
+export declare function createIntegration(store: NativeStore, client: TikTokShopClient, options: IntegrationOptions, onProgress?: (event: SyncRunEvent) => void): Integration
+
+/** Options of `Integration.attachEngines`. */
+export interface EnginesOptions {
+  plenty: PlentyConnection
+  /**
+   * Per shop, every engine's settings (snake_case, as the Rust configs):
+   * `{ shop_id, region, orders: { plenty_id, … }, products: { categories, inventory, … },
+   * max_creates_per_day, tracking: { carriers, default_provider_id, … }, aftersales: { … } }`.
+   * `referrer_id` defaults to a "TikTok Shop" referrer created once in PlentyONE.
+   */
+  shops?: Array<any>
+  timings?: SyncTimings
+}
 
 /** A documented error code. */
 export interface ErrorCodeInfo {
@@ -310,13 +350,10 @@ export interface GetAuthorizedShopsInput {
   apiBase?: string
 }
 
-/** What one inbox batch did. */
-export interface InboxBatchReport {
-  claimed: number
-  done: number
-  retried: number
-  givenUp: number
-  lost: number
+/** How a JS inbox handler reports a failure without throwing across threads: `{ code, message }`. */
+export interface InboxHandlerFailure {
+  code: string
+  message: string
 }
 
 /** A webhook to keep. */
@@ -354,6 +391,35 @@ export interface InboxQueryInput {
   state: string
   afterNotificationId?: string
   limit: number
+}
+
+/** Options of `createIntegration`. */
+export interface IntegrationOptions {
+  appKey: string
+  /** Secrets a webhook signature may match: the app secret, and a second one during a rotation. */
+  webhookSecrets: Array<string>
+  /** Names this process's leases and inbox claims; default `sync-<pid>`. */
+  owner?: string
+  /** A reconciliation run per (shop, kind) this often; default 300000 (5 min). */
+  syncIntervalMs?: number
+  /** An inventory run (changed stock and prices) this often; default 60000. */
+  stockIntervalMs?: number
+  /** How soon a run another instance holds is tried again; default 5000. */
+  busyRetryMs?: number
+  /** The inbox consumer's idle poll (it is also woken by every stored webhook); default 500. */
+  inboxIdlePollMs?: number
+  /** First retry delay of a failed webhook (full jitter, doubling, capped at 10 min); default 2000. */
+  inboxRetryBaseMs?: number
+  /** Attempts before a failing webhook is given up; default 8. */
+  inboxMaxAttempts?: number
+}
+
+export interface IntegrationStatus {
+  /** Kinds with an engine; empty until `attachEngines` succeeded (runs stay queued). */
+  engines: Array<string>
+  webhooks: WebhookStats
+  inboxPending: number
+  shops: Array<ShopRunsStatus>
 }
 
 /** A freshly issued state. */
@@ -492,7 +558,7 @@ export interface RefreshAccessTokenInput {
   authBase?: string
 }
 
-/** Options of `SyncEngines.run`. */
+/** Options of `Integration.run`. */
 export interface RunOptions {
   /** A run queued in the store (phase `queued`) to start; without it a new run is recorded. */
   runId?: number
@@ -517,6 +583,17 @@ export interface ShopInput {
 export interface ShopKeyInput {
   appKey: string
   shopId: string
+}
+
+/** A shop's runs in `status()`. */
+export interface ShopRunsStatus {
+  shopId: string
+  /** Newest first; `state` is `queued`, `running`, `succeeded` or `failed`. */
+  runs: Array<SyncRunRecord>
+  /** The last event of each pass this process ran or runs (live progress, ETA). */
+  progress: Array<SyncRunEvent>
+  /** Why the shop's sync settings were refused (it is not synced until they are fixed). */
+  settingsProblem?: string
 }
 
 /**
@@ -578,21 +655,6 @@ export interface StoredShop {
   updatedAt?: number
 }
 
-/** Options of `createSyncEngines`. */
-export interface SyncEnginesOptions {
-  plenty: PlentyConnection
-  /**
-   * Per shop, every engine's settings (snake_case, as the Rust configs):
-   * `{ shop_id, region, orders: { plenty_id, … }, products: { categories, inventory, … },
-   * max_creates_per_day, tracking: { carriers, default_provider_id, … }, aftersales: { … } }`.
-   * `referrer_id` defaults to a "TikTok Shop" referrer created once in PlentyONE.
-   */
-  shops?: Array<any>
-  /** Names this process's leases and inbox claims; default `sync-<pid>`. */
-  owner?: string
-  timings?: SyncTimings
-}
-
 /** Progress of a running sync. */
 export interface SyncProgressInput {
   phase: string
@@ -637,6 +699,11 @@ export interface SyncRunRecord {
   startedAt: number
   finishedAt?: number
   summary?: any
+  /**
+   * As shown to a merchant: `queued` (waiting for its engine or lease), `running`, `succeeded`,
+   * `failed`. Set by the integration's `trigger` and `status`.
+   */
+  state?: string
 }
 
 /** What `run` did. */
@@ -679,6 +746,15 @@ export interface Tokens {
   /** 0 seller, 1 creator, 3 partner. */
   userType: number
   grantedScopes: Array<string>
+}
+
+/** Options of `Integration.trigger`. */
+export interface TriggerOptions {
+  /** One stored shop; default every connected shop. */
+  shopId?: string
+  kind?: 'orders' | 'products' | 'inventory' | 'fulfillment' | 'returns'
+  /** `inventory` only: a full pass. */
+  full?: boolean
 }
 
 /** A state that verified (and is now used up). */
@@ -724,4 +800,18 @@ export interface WebhookNotification {
    * otherwise.
    */
   data: any
+}
+
+/** What `receiveWebhook` did with a verified notification. */
+export interface WebhookReceipt {
+  /** False when the inbox already had it (TikTok delivers more than once): acknowledge it anyway. */
+  inserted: boolean
+  notification: WebhookNotification
+}
+
+export interface WebhookStats {
+  received: number
+  accepted: number
+  duplicates: number
+  rejected: number
 }

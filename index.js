@@ -835,14 +835,14 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Integration = nativeBinding.Integration
 module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.OAuthStates = nativeBinding.OAuthStates
 module.exports.Sealer = nativeBinding.Sealer
-module.exports.SyncEngines = nativeBinding.SyncEngines
 module.exports.TikTokShopClient = nativeBinding.TikTokShopClient
 module.exports.authorizeUrl = nativeBinding.authorizeUrl
 module.exports.buildRequest = nativeBinding.buildRequest
-module.exports.createSyncEngines = nativeBinding.createSyncEngines
+module.exports.createIntegration = nativeBinding.createIntegration
 module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.exchangeAuthCode = nativeBinding.exchangeAuthCode
 module.exports.generateEncryptionKey = nativeBinding.generateEncryptionKey

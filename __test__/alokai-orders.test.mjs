@@ -58,6 +58,9 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
+/** Orders the PlentyONE stand-in created (successful `POST /rest/orders`). */
+const plentyOrderCreates = (counters) => counters.routes['POST /rest/orders']?.ok ?? 0
+
 async function waitFor(check, ms = 20000) {
   const until = Date.now() + ms
   for (;;) {
@@ -69,10 +72,10 @@ async function waitFor(check, ms = 20000) {
 }
 
 test('paid orders become one PlentyONE order each; a cancellation follows', async () => {
-  assert.ok(runtime.syncEngines, 'the sync runs when PlentyONE and a durable store are configured')
+  assert.ok(runtime.enginesRunning, 'the sync runs when PlentyONE is configured')
   const connected = await (await fetch(`${mw.url}/api/tiktok/auth`, { headers: { accept: 'application/json' } })).json()
   const shopId = connected.shops[0].shopId
-  assert.deepEqual(runtime.syncEngines.shops, [shopId], 'the connected shop was added to the engines')
+  assert.deepEqual(runtime.integration.shops, [shopId], 'the connected shop was added to the engines')
 
   const { order_ids: ids } = await tiktok.control('POST', `/shops/${shopId}/orders`, { count: 4, status: 'AWAITING_SHIPMENT' })
   const mappings = await waitFor(async () => {
@@ -94,13 +97,39 @@ test('paid orders become one PlentyONE order each; a cancellation follows', asyn
   assert.ok(order.statusId >= 8 && order.statusId < 9, `PlentyONE status ${order.statusId}`)
 })
 
+test('a JS inbox handler added while the native engines run is one more handler in the same dispatch: the order is still created, once', async () => {
+  const shopId = (await runtime.connection()).shops[0].shopId
+  const seen = []
+  let failFirst = true
+  runtime.registerInboxHandler(async (event) => {
+    if (event.shopId !== shopId || event.eventType !== 'ORDER_STATUS_CHANGE') return
+    seen.push(event)
+    // a flaky extra consumer: its failure retries the message, which must not duplicate the order
+    if (failFirst) {
+      failFirst = false
+      throw Object.assign(new Error('the ERP bridge answered 503'), { code: 'TTS_SERVICE_UNAVAILABLE' })
+    }
+  })
+  const createsBefore = plentyOrderCreates(await plenty.control('GET', '/counters'))
+  const { order_ids: [id] } = await tiktok.control('POST', `/shops/${shopId}/orders`, { count: 1, status: 'AWAITING_SHIPMENT' })
+  const mapping = await waitFor(async () => (await runtime.store.listOrderMappings({ shopId, status: 'synced', limit: 1000 })).find((m) => m.tiktokOrderId === id))
+  await waitFor(() => seen.filter((e) => e.data.order_id === id).length >= 2, 30000)
+  await new Promise((r) => setTimeout(r, 300)) // let any duplicate create happen before counting
+  assert.equal(plentyOrderCreates(await plenty.control('GET', '/counters')) - createsBefore, 1, 'exactly one PlentyONE order was created')
+  const order = await plenty.control('GET', `/orders/${mapping.plentyOrderId}`)
+  assert.equal(order.properties.find((p) => p.typeId === 7).value, `${shopId}_${id}`)
+  assert.equal((await runtime.store.listOrderMappings({ shopId, limit: 1000 })).filter((m) => m.tiktokOrderId === id).length, 1)
+  const status = await runtime.syncStatus()
+  assert.ok(status.webhooks.accepted >= 1 && status.webhooks.duplicates >= 1, `TikTok's duplicate deliveries are counted: ${JSON.stringify(status.webhooks)}`)
+})
+
 test('triggered runs of every kind finish; products, stock and progress are visible through the API', async () => {
   const shopId = (await runtime.connection()).shops[0].shopId
   const { data: wh } = await runtime.client.call(shopId, 'logistics.warehouses')
   const sales = wh.warehouses.find((w) => w.type === 'SALES_WAREHOUSE').id
   // Settings can change at runtime (e.g. after a merchant maps warehouses): the shop is set again.
   runtime.config.sync.shops[shopId] = { products: { inventory: { warehouses: { links: [{ plenty_warehouse_id: 1, tiktok_warehouse_id: sales }] } } } }
-  runtime.syncEngines.setShop(runtime.shopSyncSettings(shopId, 'US'))
+  await runtime.applyShopSettings(shopId)
 
   const res = await fetch(`${mw.url}/api/tiktok/sync/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ shopId }) })
   assert.equal(res.status, 202, await res.clone().text())

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 
 import * as addon from 'tiktok-shop-plentyone'
-import { MemoryStore, openStore, shopSecretAad } from 'tiktok-shop-plentyone/server'
+import { openStore } from 'tiktok-shop-plentyone/server'
 
 const { generateEncryptionKey, Sealer } = addon
 const tmp = mkdtempSync(join(tmpdir(), 'tts-alokai-store-'))
@@ -165,54 +165,33 @@ export function conformance(name, make) {
   })
 }
 
-conformance('memory', () => new MemoryStore(new Sealer(generateEncryptionKey())))
+// Every backend is the native store, through the same factory the integration uses.
+conformance('native memory: via openStore()', async () => {
+  const key = generateEncryptionKey()
+  const { store, warning } = await openStore('memory:', { encryptionKey: key, sealer: new Sealer(key) })
+  assert.equal(store.backend, 'memory')
+  assert.equal(store.durable, false)
+  assert.match(warning, /lost on restart/)
+  return store
+})
+conformance('native sqlite via openStore()', async () => {
+  const key = generateEncryptionKey()
+  const { store } = await openStore(`sqlite://${join(tmp, `store-${++files}.db`)}`, { encryptionKey: key, sealer: new Sealer(key) })
+  assert.equal(store.backend, 'sqlite')
+  assert.equal(store.durable, true)
+  return store
+})
 
-// The native durable store, through the same factory the integration uses (when this build has its binding).
-if (typeof addon.openStore === 'function') {
-  conformance('native sqlite via openStore()', async () => {
-    const key = generateEncryptionKey()
-    const { store } = await openStore(`sqlite://${join(tmp, `store-${++files}.db`)}`, { encryptionKey: key, sealer: new Sealer(key) })
-    assert.equal(store.backend, 'sqlite')
-    assert.equal(store.durable, true)
-    return store
-  })
-} else {
-  test('native store conformance', { skip: 'this build of the addon has no openStore() binding yet' }, () => {})
-}
-
-describe('memory store specifics', () => {
-  test('shop secrets are held sealed, bound to shop and column', async () => {
-    const key = generateEncryptionKey()
-    const store = new MemoryStore(new Sealer(key))
-    await store.upsertShop(shop())
-    const row = store.sealedRow({ appKey: 'app-1', shopId: '7494049642642440001' })
-    assert.ok(!JSON.stringify(row).includes('TTP_access_1') && !JSON.stringify(row).includes('TTP_refresh_1') && !JSON.stringify(row).includes('ROW_cipher_1'))
-    const sealer = new Sealer(key)
-    assert.equal(sealer.open(row.refreshTokenSealed, shopSecretAad('app-1', '7494049642642440001', 'refresh_token')), 'TTP_refresh_1')
-    assert.throws(() => sealer.open(row.refreshTokenSealed, shopSecretAad('app-1', 'another-shop', 'refresh_token')), { code: 'TTS_SEAL_OPEN_FAILED' })
-    // a store opened with another key cannot read them
-    const other = new MemoryStore(new Sealer(generateEncryptionKey()))
-    assert.throws(() => new Sealer(generateEncryptionKey()).open(row.accessTokenSealed, shopSecretAad('app-1', '7494049642642440001', 'access_token')), { code: 'TTS_SEAL_OPEN_FAILED' })
-    await other.close()
-    await store.close()
-    await assert.rejects(store.listShops(), { code: 'TTS_STORE' })
-  })
-
-  test('the factory: memory:; sqlite: is the native store, or memory with a warning in a build without its binding', async () => {
+describe('store factory', () => {
+  test('the factory: memory: and sqlite: are the native store; an unknown scheme is refused with its variable', async () => {
     const key = generateEncryptionKey()
     const opts = { encryptionKey: key, sealer: new Sealer(key) }
     const mem = await openStore('memory:', opts)
-    assert.equal(mem.store.backend, 'memory')
-    assert.equal(mem.warning, undefined)
+    assert.deepEqual([mem.store.backend, mem.store.durable], ['memory', false])
+    await mem.store.close()
     const sqlite = await openStore(`sqlite://${join(tmp, 'factory.db')}`, opts)
-    if (typeof addon.openStore === 'function') {
-      assert.equal(sqlite.store.backend, 'sqlite')
-      assert.equal(sqlite.warning, undefined)
-    } else {
-      assert.equal(sqlite.store.backend, 'memory')
-      assert.match(sqlite.warning, /no durable store binding yet/)
-      await assert.rejects(openStore('postgres://u@h/db', opts), { code: 'TTS_CONFIG_INVALID' })
-    }
+    assert.deepEqual([sqlite.store.backend, sqlite.store.durable, sqlite.warning], ['sqlite', true, undefined])
+    await assert.rejects(openStore('mysql://u@h/db', opts), { code: 'TTS_CONFIG_INVALID', field: 'TIKTOK_SHOP_DATABASE_URL' })
     await sqlite.store.close()
   })
 })

@@ -1,11 +1,12 @@
-// Order import through the addon: both stand-ins as processes, the native SQLite store, the client.
+// The engines through the addon's control plane (`createIntegration`): both stand-ins as processes, the
+// native SQLite store, the client.
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 
-import { createSyncEngines, generateEncryptionKey, openStore, signWebhook, TikTokShopClient } from '../index.js'
+import { createIntegration, generateEncryptionKey, openStore, signWebhook, TikTokShopClient } from '../index.js'
 import { startPlentySandbox, startSandbox } from '../scripts/sandbox.mjs'
 
 let tiktok, plenty, store, client, sync, shop, salesWarehouse
@@ -38,16 +39,14 @@ before(async () => {
   await client.addShop({ shopId: shop.id, cipher: shop.cipher, accessToken: tokens.access_token, accessTokenExpireIn: tokens.access_token_expire_in, refreshToken: tokens.refresh_token })
   const { data } = await client.call(shop.id, 'logistics.warehouses')
   salesWarehouse = data.warehouses.find((w) => w.type === 'SALES_WAREHOUSE').id
-  sync = await createSyncEngines(
-    store,
-    client,
-    {
-      plenty: { baseUrl: plenty.info.base_url, username: plenty.info.username, password: plenty.info.password },
-      shops: [shopSettings()],
-      timings: { firstRunLookbackSeconds: 3600, heartbeatMs: 20 },
-    },
-    (event) => events.push(event),
-  )
+  sync = createIntegration(store, client, { appKey: tiktok.info.app_key, webhookSecrets: [tiktok.info.app_secret] }, (event) => events.push(event))
+  // without engines, a run cannot start and says why
+  await assert.rejects(sync.run(shop.id, 'orders'), { code: 'TTS_CONFIG_INVALID' })
+  await sync.attachEngines({
+    plenty: { baseUrl: plenty.info.base_url, username: plenty.info.username, password: plenty.info.password },
+    shops: [shopSettings()],
+    timings: { firstRunLookbackSeconds: 3600, heartbeatMs: 20 },
+  })
 })
 
 after(async () => {
@@ -74,12 +73,18 @@ test('reconcile imports each paid order once; the inbox worker follows a cancell
     assert.equal(order.properties.find((p) => p.typeId === 7).value, `${shop.id}_${m.tiktokOrderId}`)
   }
 
-  // the buyer cancels; TikTok's webhook reaches the inbox (as the middleware route stores it)
+  // the buyer cancels; TikTok's webhook is verified and stored in one call (what the middleware route does)
   const cancelled = ids[0]
   await tiktok.control('POST', `/orders/${cancelled}/advance`, { status: 'CANCELLED' })
   const body = Buffer.from(JSON.stringify({ type: 1, tts_notification_id: `n-${cancelled}`, shop_id: shop.id, timestamp: Math.floor(Date.now() / 1000), data: { order_id: cancelled, order_status: 'CANCELLED', update_time: Math.floor(Date.now() / 1000) } }))
-  assert.ok(signWebhook({ appKey: tiktok.info.app_key, appSecret: tiktok.info.app_secret, rawBody: body }))
-  assert.equal(await store.insertInbox({ notificationId: `n-${cancelled}`, shopId: shop.id, eventType: 1, payload: body }), true)
+  const authorization = signWebhook({ appKey: tiktok.info.app_key, appSecret: tiktok.info.app_secret, rawBody: body })
+  await assert.rejects(sync.receiveWebhook(body, 'f'.repeat(64)), { code: 'TTS_SIGNATURE_INVALID' })
+  await assert.rejects(async () => sync.receiveWebhook(JSON.parse(body), authorization), { code: 'TTS_WEBHOOK_RAW_BODY_REQUIRED' })
+  const receipt = await sync.receiveWebhook(body, authorization)
+  assert.deepEqual([receipt.inserted, receipt.notification.eventType, receipt.notification.data.order_id], [true, 'ORDER_STATUS_CHANGE', cancelled])
+  assert.equal((await sync.receiveWebhook(body, authorization)).inserted, false, 'a second delivery is a duplicate')
+  assert.deepEqual((await sync.status()).webhooks, { received: 4, accepted: 1, duplicates: 1, rejected: 2 })
+  assert.equal((await store.getInbox(`n-${cancelled}`)).outcome, undefined, 'stored, waiting for the consumer')
   sync.start()
   let mapping
   for (let i = 0; i < 100; i++) {

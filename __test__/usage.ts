@@ -95,27 +95,27 @@ async function useStore(): Promise<StoredShop | null> {
 }
 export { useStore }
 
-// Sync engines.
-import { createSyncEngines, type SyncRunEvent, type SyncRunResult } from '../index.js'
+// The control plane and its engines.
+import { createIntegration, type IntegrationStatus, type SyncRunEvent, type SyncRunResult, type WebhookReceipt } from '../index.js'
 async function useSync(store: NativeStore, tiktok: TikTokShopClient): Promise<number> {
   const events: SyncRunEvent[] = []
-  const sync = await createSyncEngines(
-    store,
-    tiktok,
-    {
-      plenty: { baseUrl: 'http://127.0.0.1:1', username: 'u', password: 'p' },
-      shops: [{ shop_id: '1', region: 'DE', orders: { plenty_id: 1000 } }],
-      timings: { firstRunLookbackSeconds: 3600 },
-    },
-    (event) => events.push(event),
-  )
+  const sync = createIntegration(store, tiktok, { appKey: 'k', webhookSecrets: ['s'], syncIntervalMs: 60_000 }, (event) => events.push(event))
+  await sync.attachEngines({
+    plenty: { baseUrl: 'http://127.0.0.1:1', username: 'u', password: 'p' },
+    shops: [{ shop_id: '1', region: 'DE', orders: { plenty_id: 1000 } }],
+    timings: { firstRunLookbackSeconds: 3600 },
+  })
+  sync.addInboxHandler(async (event) => (event.eventType === 'UNKNOWN' ? { code: 'TTS_INVALID_ARGUMENT', message: 'not for us' } : null))
   sync.start()
+  const receipt: WebhookReceipt = await sync.receiveWebhook(Buffer.from('{}'), 'signature')
   const result: SyncRunResult = await sync.run('1', 'inventory', { full: true })
   // @ts-expect-error only the five sync kinds
   await sync.run('1', 'stock')
+  const queued = await sync.trigger({ shopId: '1', kind: 'inventory', full: true })
+  const status: IntegrationStatus = await sync.status()
   await sync.stop()
   const eta: number | null | undefined = sync.active()[0]?.etaSeconds
-  return (result.run?.done ?? 0) + (eta ?? 0) + (await sync.processInbox()).done + events.length
+  return (result.run?.done ?? 0) + (eta ?? 0) + status.inboxPending + queued.length + events.length + Number(receipt.inserted)
 }
 export { useSync }
 

@@ -220,7 +220,7 @@ async function main() {
   middleware = await startMiddleware({ config: { ...config, logger: { handler: demoLogger } }, port, host: '127.0.0.1' })
   const runtime = runtimeOf(config.integrations.tiktok.configuration)
   say(`Alokai middleware on ${middleware.url} with integrations: ${Object.keys(config.integrations).join(', ')} (plentysystems is registered when @plentymarkets/shop-api is installed)`)
-  say(`storage: ${runtime.store.backend}${runtime.store.durable ? ` (${databaseUrl}, tokens sealed with the demo key in data/.demo-encryption-key)` : ' (not durable: the native SQLite binding is not in this build yet)'}`)
+  say(`storage: ${runtime.store.backend}${runtime.store.durable ? ` (${databaseUrl}, tokens sealed with the demo key in data/.demo-encryption-key)` : ' (memory: not durable)'}`)
   console.log('')
   console.log(`  Connect a TikTok shop:  ${middleware.url}/api/tiktok/auth   (the sandbox consents at once)`)
   console.log(`  Connection:             ${middleware.url}/api/tiktok/connection`)
@@ -357,7 +357,7 @@ async function main() {
   console.log(`  TikTok products      ${exported.created} created from the PlentyONE catalogue; audit per variation ${JSON.stringify(byAudit)}`)
   console.log(`  stock                TikTok SKU ${quantityBefore} → ${quantityAfter} after PlentyONE +10`)
   console.log(`  tracking             ${shipped.status === 'IN_TRANSIT' || shipped.status === 'AWAITING_COLLECTION' ? 'sent' : 'NOT sent'} for PlentyONE order ${toShip.plentyOrderId}`)
-  console.log(`  storage              ${runtime.store.backend}${runtime.store.durable ? '' : ' (in memory for now)'}`)
+  console.log(`  storage              ${runtime.store.backend}${runtime.store.durable ? '' : ' (in memory: lost on exit)'}`)
   console.log('')
 
   const ok =

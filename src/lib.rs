@@ -4,9 +4,9 @@
 
 mod client;
 mod errors;
+mod integration;
 mod oauth;
 mod protocol;
 mod secrets;
 mod store;
-mod sync;
 mod webhook;

@@ -295,9 +295,12 @@ pub struct SyncRunRecord {
     pub started_at: i64,
     pub finished_at: Option<i64>,
     pub summary: Option<serde_json::Value>,
+    /// As shown to a merchant: `queued` (waiting for its engine or lease), `running`, `succeeded`,
+    /// `failed`. Set by the integration's `trigger` and `status`.
+    pub state: Option<String>,
 }
 
-fn run_to_js(r: SyncRun) -> SyncRunRecord {
+pub(crate) fn run_to_js(r: SyncRun) -> SyncRunRecord {
     SyncRunRecord {
         id: r.id,
         shop_id: r.shop_id,
@@ -310,6 +313,7 @@ fn run_to_js(r: SyncRun) -> SyncRunRecord {
         started_at: r.started_at,
         finished_at: r.finished_at,
         summary: r.summary,
+        state: None,
     }
 }
 
@@ -367,10 +371,10 @@ impl NativeStore {
         self.store.backend().to_string()
     }
 
-    /// Always true: the data survives a restart.
+    /// True when the data survives a restart (false for `memory:`).
     #[napi(getter)]
     pub fn durable(&self) -> bool {
-        true
+        self.store.durable()
     }
 
     /// Inserts or replaces a shop (secrets sealed before they reach the database).

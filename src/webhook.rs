@@ -32,7 +32,7 @@ struct Parsed {
     raw_body: Vec<u8>,
 }
 
-fn raw_body_bytes(env: &Env, value: Unknown) -> napi::Result<Vec<u8>> {
+pub(crate) fn raw_body_bytes(env: &Env, value: Unknown) -> napi::Result<Vec<u8>> {
     match value.get_type()? {
         ValueType::String => Ok(unsafe { value.cast::<String>() }?.into_bytes()),
         ValueType::Object if value.is_buffer()? => Ok(unsafe { value.cast::<BufferSlice>() }?.to_vec()),
@@ -126,8 +126,13 @@ pub fn parse_webhook(env: Env, input: Object) -> napi::Result<WebhookNotificatio
         &env,
         webhook::verify_and_parse(&p.app_key, &secrets, &p.authorization, &p.raw_body),
     )?;
+    check(&env, notification_to_js(n))
+}
+
+/// A parsed notification as JS sees it.
+pub(crate) fn notification_to_js(n: webhook::Notification) -> tts_core::Result<WebhookNotification> {
     let data = serde_json::to_value(&n.event)
-        .map_err(|e| to_js(&env, Error::internal(format!("cannot convert webhook data: {e}"))))?;
+        .map_err(|e| Error::internal(format!("cannot convert webhook data: {e}")))?;
     Ok(WebhookNotification {
         type_code: n.type_code,
         event_type: n.event_type.to_string(),

@@ -55,7 +55,6 @@ export const createApiClient = factory.createApiClient
 export { api, type Endpoints, type OrderMappingsResult, type ProductMappingsResult, type TikTokContext, type TriggerSyncResult } from './api.js'
 export { DEFAULT_DATABASE_URL, publicConfig, resolveConfig, type ResolvedConfig, type TikTokIntegrationConfig } from './config.js'
 export { errorBody, httpStatusFor, INTEGRATION_ERROR_CODES, TikTokShopError, tiktokErrorHandler, withStatus } from './errors.js'
-export { MemoryStore } from './memory-store.js'
 export { RAW_BODY, RAW_BODY_MISSING_MESSAGE, tiktokRawBody, WEBHOOK_PATH, withTiktokRawBody } from './raw-body.js'
 export { ROUTES } from './routes.js'
 export {
@@ -63,7 +62,6 @@ export {
   runtimeOf,
   SYNC_KINDS,
   TikTokRuntime,
-  INBOX_MAX_ATTEMPTS,
   type Connection,
   type InboxEntry,
   type InboxEvent,
@@ -71,7 +69,6 @@ export {
   type Logger,
   type MappingQueryInput,
   type ShopSummary,
-  type SyncEngine,
   type SyncKind,
   type SyncRunView,
   type SyncStatus,

@@ -1,24 +1,25 @@
 // Once-per-process state of the integration, created by `init`: the addon's client, OAuth states,
-// the sealer, the store and the scheduler. Routes and API methods call into it; nothing here is
-// created per request.
+// the store and the native control plane (`Integration`: webhook inbox, its one consumer, the
+// scheduler, the engines). Routes and API methods call into it; nothing here is created per request.
 
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import { inspect } from 'node:util'
 
 import {
   authorizeUrl,
-  createSyncEngines,
+  createIntegration,
   exchangeAuthCode,
   generateEncryptionKey,
   getAuthorizedShops,
   OAuthStates,
-  parseWebhook,
   Sealer,
   TikTokShopClient,
   type ClientEventInfo,
+  type InboxHandlerFailure,
+  type Integration,
   type NativeStore,
-  type SyncEngines,
   type SyncRunEvent,
+  type SyncRunRecord,
   type WebhookNotification,
 } from '../../index.js'
 import { publicConfig, resolveConfig, SHOP_SETTINGS_KEYS, type ResolvedConfig, type TikTokIntegrationConfig } from './config.js'
@@ -61,7 +62,7 @@ export interface Connection {
 }
 
 export interface SyncRunView extends SyncRun {
-  /** `queued` (waiting for its engine), `running`, `succeeded`, `failed`. */
+  /** `queued` (waiting for its engine or lease), `running`, `succeeded`, `failed`. */
   state: 'queued' | 'running' | 'succeeded' | 'failed'
 }
 
@@ -93,41 +94,31 @@ export interface MappingQueryInput {
   limit?: number
 }
 
-/** Runs one queued sync run; returns the summary stored with the finished run. */
-export type SyncEngine = (ctx: {
-  runtime: TikTokRuntime
-  shopId: string
-  run: SyncRun
-  progress: (p: { phase: string; done: number; total: number | null; errors: number }) => Promise<void>
-}) => Promise<unknown>
+/** A webhook as an inbox handler sees it (verified on receipt, typed and normalized). */
+export type InboxEvent = WebhookNotification
 
-/** A webhook as the inbox consumer sees it (the bytes were verified on receipt). */
-export interface InboxEvent {
-  notificationId: string
-  shopId: string
-  /** TikTok's topic number (1 = order status change, …). */
-  type: number
-  timestamp: number
-  data: unknown
-}
-
-export type InboxHandler = (event: InboxEvent, message: InboxMessage) => Promise<void>
-
-export const INBOX_MAX_ATTEMPTS = 5
-export const INBOX_LEASE_MS = 60_000
-
-export const ENGINES_NOTE =
-  'Sync engines are not installed in this build (issue 7): triggered runs are recorded as queued and start when an engine for their kind is registered.'
+/**
+ * An extra consumer of webhook notifications, called by the native inbox consumer after the engines'
+ * handler. At least once: it must be idempotent. A rejection is retried with the inbox's backoff.
+ */
+export type InboxHandler = (event: InboxEvent) => Promise<void> | void
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
-/** A run waiting for its engine (`queued`, or `queued:full` for a full inventory pass). */
-const isQueued = (run: SyncRun) => run.phase.startsWith('queued')
+export const ENGINES_NOTE =
+  'The sync engines are not running (they need PlentyONE REST access and PLENTY_ID): triggered runs stay queued until they run.'
 
-/** How often a full inventory pass replaces the changed-only one. */
-export const FULL_INVENTORY_EVERY_SECONDS = 24 * 3600
-/** How soon a run that found its lease taken by another instance is tried again. */
-export const BUSY_RETRY_MS = 5_000
+/** A run from the addon (absent optional fields left out) as the views show it. */
+function runView(r: SyncRunRecord): SyncRunView {
+  return {
+    ...r,
+    status: r.status as SyncRun['status'],
+    total: r.total ?? null,
+    finishedAt: r.finishedAt ?? null,
+    summary: r.summary ?? null,
+    state: (r.state ?? r.status) as SyncRunView['state'],
+  }
+}
 
 function summary(s: ShopCredentials): ShopSummary {
   return {
@@ -146,22 +137,9 @@ function summary(s: ShopCredentials): ShopSummary {
 }
 
 export class TikTokRuntime {
-  readonly id = randomUUID()
-  readonly webhookStats: WebhookStats = { received: 0, accepted: 0, duplicates: 0, rejected: 0 }
-  readonly engines = new Map<string, SyncEngine>()
-  /** Kinds the native sync engines run (all of them once PlentyONE is configured). */
-  private readonly nativeKinds = new Set<string>()
-  private readonly timers: NodeJS.Timeout[] = []
-  private ticking: Promise<void> | undefined
-  private kickAgain = false
-  private inboxHandler: InboxHandler | undefined
   private closed = false
-  /** The native sync engines (Rust): set when PlentyONE REST access and a durable store are configured. */
-  syncEngines: SyncEngines | undefined
-  /** Shops whose sync settings were refused, with the reason (shown by `syncStatus`). */
-  readonly settingsProblems = new Map<string, string>()
-  /** The last progress event of each (shop, kind) pass, running or just finished. */
-  readonly progress = new Map<string, SyncRunEvent>()
+  /** The sync engines run (PlentyONE REST access and PLENTY_ID configured, login succeeded). */
+  enginesRunning = false
 
   private constructor(
     readonly config: ResolvedConfig,
@@ -170,6 +148,8 @@ export class TikTokRuntime {
     readonly states: OAuthStates,
     readonly store: TikTokStore,
     readonly client: TikTokShopClient,
+    /** The native control plane: webhook inbox, its one consumer, the scheduler, the engines. */
+    readonly integration: Integration,
   ) {}
 
   /** Validates the configuration, opens the store, creates the client and loads the connected shops. */
@@ -185,6 +165,11 @@ export class TikTokRuntime {
     const injected = configuration.store
     const opened = injected ? { store: injected } : await openStore(config.databaseUrl, { encryptionKey: key, sealer })
     if ('warning' in opened && opened.warning) logger.warning(opened.warning)
+    const native = opened.store.native as NativeStore | undefined
+    if (!native) {
+      await opened.store.close().catch(() => undefined)
+      throw new TikTokShopError('TTS_CONFIG_INVALID', 'configuration.store must be a store opened by openStore() (the native store the control plane runs on).', { field: 'store', statusCode: 500 })
+    }
 
     let runtime: TikTokRuntime | undefined
     const client = new TikTokShopClient(
@@ -197,7 +182,21 @@ export class TikTokRuntime {
       },
       (event) => runtime?.onClientEvent(event),
     )
-    runtime = new TikTokRuntime(config, logger, sealer, states, opened.store, client)
+    // Names this process's leases and inbox claims: unique per start, so a restart never inherits a claim.
+    const owner = `sync-${randomUUID()}`
+    const integration = createIntegration(
+      native,
+      client,
+      {
+        appKey: config.appKey,
+        webhookSecrets: config.webhookSecret ? [config.appSecret, config.webhookSecret] : [config.appSecret],
+        owner,
+        syncIntervalMs: config.syncIntervalMs,
+        stockIntervalMs: config.stockIntervalMs,
+      },
+      (event) => runtime?.onProgress(event),
+    )
+    runtime = new TikTokRuntime(config, logger, sealer, states, opened.store, client, integration)
     try {
       await runtime.loadShops()
     } catch (e) {
@@ -205,7 +204,7 @@ export class TikTokRuntime {
       throw e
     }
     await runtime.startSyncEngines()
-    runtime.startScheduler()
+    integration.start()
     if (config.adminToken === undefined) {
       logger.warning(
         'TIKTOK_SHOP_ADMIN_TOKEN is not set: the admin routes (/api/tiktok/auth, /connection, /products, /orders, /sync) and the tiktok SDK methods are open to anyone who can reach this middleware. Set it in production.',
@@ -241,73 +240,59 @@ export class TikTokRuntime {
    */
   async applyShopSettings(shopId: string): Promise<void> {
     const shop = await this.requireShop(shopId)
-    if (!this.syncEngines) throw new TikTokShopError('TTS_NOT_INITIALIZED', 'The sync engines are not running (PlentyONE REST, PLENTY_ID and a durable store are needed).')
-    if (!this.configureShop(shop.shopId, shop.region)) {
-      throw new TikTokShopError('TTS_CONFIG_INVALID', `Sync settings of shop ${shop.shopId} refused: ${this.settingsProblems.get(shop.shopId)}`, { field: `sync.shops.${shop.shopId}` })
-    }
-  }
-
-  /** Gives the engines a shop's settings; refused settings are logged and shown by `syncStatus`. */
-  private configureShop(shopId: string, region: string): boolean {
-    const engines = this.syncEngines
-    if (!engines) return false
-    try {
-      engines.setShop(this.shopSyncSettings(shopId, region))
-      this.settingsProblems.delete(shopId)
-      return true
-    } catch (e) {
-      const { code, message, field } = describe(e) as { code: string; message: string; field?: string }
-      this.settingsProblems.set(shopId, `${code}${field ? ` (${field})` : ''}: ${message}`)
-      this.logger.error('TikTok Shop sync settings refused for a shop: it is not synced until they are fixed', { tiktok: { shopId, code, field, message } })
-      return false
+    if (!this.enginesRunning) throw new TikTokShopError('TTS_NOT_INITIALIZED', 'The sync engines are not running (they need PlentyONE REST access and PLENTY_ID).')
+    const problem = this.configureShop(shop.shopId, shop.region)
+    if (problem !== undefined) {
+      throw new TikTokShopError('TTS_CONFIG_INVALID', `Sync settings of shop ${shop.shopId} refused: ${problem}`, { field: `sync.shops.${shop.shopId}` })
     }
   }
 
   /**
-   * Starts the sync engines when PlentyONE is configured (with `plentyId`) and the store is durable: the
-   * Rust worker drains the webhook inbox (orders, product audits, cancellations, returns) and each sync
-   * kind gets a native engine the scheduler runs. A PlentyONE that cannot be reached is logged, not
-   * fatal: the middleware (and plentysystems) keep serving, and webhooks keep landing in the inbox.
+   * Gives the engines a shop's settings. A refusal is logged, shown by `syncStatus` (the control plane
+   * keeps it) and returned.
+   */
+  private configureShop(shopId: string, region: string): string | undefined {
+    if (!this.enginesRunning) return 'the sync engines are not running'
+    try {
+      this.integration.setShop(this.shopSyncSettings(shopId, region))
+      return undefined
+    } catch (e) {
+      const { code, message, field } = describe(e) as { code: string; message: string; field?: string }
+      this.logger.error('TikTok Shop sync settings refused for a shop: it is not synced until they are fixed', { tiktok: { shopId, code, field, message } })
+      return `${code}${field ? ` (${field})` : ''}: ${message}`
+    }
+  }
+
+  /**
+   * Attaches the native sync engines when PlentyONE is configured (with `plentyId`): the inbox consumer
+   * then hands webhooks (orders, product audits, cancellations, returns) to them and the scheduler runs
+   * each sync kind. A PlentyONE that cannot be reached is logged, not fatal: the middleware (and
+   * plentysystems) keep serving, and webhooks keep landing in the inbox.
    */
   private async startSyncEngines(): Promise<void> {
     const plenty = this.config.plenty
-    const native = this.store.native as NativeStore | undefined
     if (!plenty) return
-    if (plenty.plentyId === undefined || !native) {
-      this.logger.warning(
-        !native
-          ? 'TikTok Shop sync needs the durable store (TIKTOK_SHOP_DATABASE_URL sqlite: or postgres:): not started'
-          : 'TikTok Shop sync needs PLENTY_ID (configuration.plenty.plentyId), the PlentyONE client orders are created in: not started',
-      )
+    if (plenty.plentyId === undefined) {
+      this.logger.warning('TikTok Shop sync needs PLENTY_ID (configuration.plenty.plentyId), the PlentyONE client orders are created in: not started')
       return
     }
     try {
-      this.syncEngines = await createSyncEngines(
-        native,
-        this.client,
-        {
-          plenty: { baseUrl: plenty.restUrl, username: plenty.username, password: plenty.password },
-          owner: `sync-${this.id}`,
-          timings: this.config.sync.timings,
-        },
-        (event) => this.onProgress(event),
-      )
+      await this.integration.attachEngines({
+        plenty: { baseUrl: plenty.restUrl, username: plenty.username, password: plenty.password },
+        ...(this.config.sync.timings ? { timings: this.config.sync.timings } : {}),
+      })
     } catch (e) {
       this.logger.error('TikTok Shop sync could not start (PlentyONE REST login or referrer failed)', { tiktok: describe(e) })
       return
     }
-    const engines = this.syncEngines
+    this.enginesRunning = true
     for (const s of await this.store.listShops(this.config.appKey)) {
       if (s.status === 'connected') this.configureShop(s.shopId, s.region)
     }
-    engines.start()
-    for (const kind of SYNC_KINDS) this.nativeKinds.add(kind)
-    this.kick()
-    this.logger.info('TikTok Shop sync running', { tiktok: { shops: engines.shops, kinds: SYNC_KINDS } })
+    this.logger.info('TikTok Shop sync running', { tiktok: { shops: this.integration.shops, kinds: SYNC_KINDS } })
   }
 
   private onProgress(event: SyncRunEvent): void {
-    this.progress.set(`${event.shopId}:${event.kind}`, event)
     if (event.state !== 'running') {
       const { summary, ...rest } = event
       this.logger[event.state === 'failed' ? 'warning' : 'info'](`TikTok Shop ${event.kind} pass ${event.state}`, { tiktok: { ...rest, report: (summary as { report?: unknown } | undefined)?.report } })
@@ -469,33 +454,12 @@ export class TikTokRuntime {
   // ---- webhooks ----
 
   /**
-   * Verifies the raw bytes and writes the notification to the inbox. Throws `TTS_SIGNATURE_INVALID`,
-   * `TTS_WEBHOOK_PAYLOAD_INVALID`, `TTS_WEBHOOK_RAW_BODY_REQUIRED` or a store error.
+   * Verifies the raw bytes, writes the notification to the inbox and wakes its consumer: one call into
+   * the addon. Throws `TTS_SIGNATURE_INVALID`, `TTS_WEBHOOK_PAYLOAD_INVALID`,
+   * `TTS_WEBHOOK_RAW_BODY_REQUIRED` or a store error.
    */
-  async receiveWebhook(rawBody: Buffer, authorization: string | undefined): Promise<{ inserted: boolean; notification: WebhookNotification }> {
-    this.webhookStats.received++
-    let notification: WebhookNotification
-    try {
-      notification = parseWebhook({
-        appKey: this.config.appKey,
-        appSecrets: this.config.webhookSecret ? [this.config.appSecret, this.config.webhookSecret] : [this.config.appSecret],
-        ...(authorization !== undefined ? { authorization } : {}),
-        rawBody,
-      })
-    } catch (e) {
-      this.webhookStats.rejected++
-      throw e
-    }
-    const inserted = await this.store.insertInbox({
-      notificationId: notification.notificationId,
-      shopId: notification.shopId,
-      eventType: notification.type,
-      payload: rawBody,
-    })
-    if (inserted) this.webhookStats.accepted++
-    else this.webhookStats.duplicates++
-    if (inserted) this.kick()
-    return { inserted, notification }
+  receiveWebhook(rawBody: Buffer, authorization: string | undefined): Promise<{ inserted: boolean; notification: WebhookNotification }> {
+    return this.integration.receiveWebhook(rawBody, authorization ?? null)
   }
 
   // ---- mappings ----
@@ -537,41 +501,20 @@ export class TikTokRuntime {
 
   // ---- sync ----
 
-  static view(run: SyncRun): SyncRunView {
-    const state = run.status === 'running' ? (isQueued(run) ? 'queued' : 'running') : run.status
-    return { ...run, state }
-  }
-
-  /** Sync kinds with an engine: the native ones and any registered from JS. */
-  engineKinds(): string[] {
-    return [...new Set([...this.nativeKinds, ...this.engines.keys()])]
-  }
-
   /**
-   * Queues a run per (shop, kind) unless one is already waiting; the scheduler starts it within seconds.
-   * `full` (inventory only) sends every mapped SKU instead of only changed ones.
+   * Queues a run per (shop, kind) unless one is already waiting; the native scheduler starts it at
+   * once. `full` (inventory only) sends every mapped SKU instead of only changed ones.
    */
   async triggerSync(input?: { shopId?: string; kind?: string; full?: boolean }): Promise<{ runs: SyncRunView[]; note: string }> {
-    const kinds: string[] = input?.kind === undefined || input.kind === null ? [...SYNC_KINDS] : [input.kind]
-    for (const k of kinds) {
-      if (!(SYNC_KINDS as readonly string[]).includes(k)) throw new TikTokShopError('TTS_INVALID_ARGUMENT', `kind must be one of ${SYNC_KINDS.join(', ')}`, { field: 'kind' })
+    if (input?.kind !== undefined && input.kind !== null && !(SYNC_KINDS as readonly string[]).includes(input.kind)) {
+      throw new TikTokShopError('TTS_INVALID_ARGUMENT', `kind must be one of ${SYNC_KINDS.join(', ')}`, { field: 'kind' })
     }
-    const shops = input?.shopId ? [await this.requireShop(input.shopId)] : (await this.store.listShops(this.config.appKey)).filter((s) => s.status === 'connected')
-    if (shops.length === 0) throw new TikTokShopError('TTS_NOT_FOUND', 'No TikTok shop is connected: connect one at /api/tiktok/auth first.')
-    const runs: SyncRunView[] = []
-    for (const shop of shops) {
-      for (const kind of kinds) {
-        const phase = input?.full && kind === 'inventory' ? 'queued:full' : 'queued'
-        const waiting = (await this.store.listSyncRuns(shop.shopId, kind, 5)).find((r) => isQueued(r) && r.status === 'running')
-        if (waiting && (waiting.phase === phase || phase === 'queued')) {
-          runs.push(TikTokRuntime.view(waiting)) // one waiting run per (shop, kind) is enough
-          continue
-        }
-        runs.push(TikTokRuntime.view(await this.store.startSyncRun(shop.shopId, kind, phase)))
-      }
-    }
-    this.kick()
-    return { runs, note: this.engineKinds().length === 0 ? ENGINES_NOTE : 'Runs are queued and start within a few seconds.' }
+    const runs = await this.integration.trigger({
+      ...(input?.shopId ? { shopId: input.shopId } : {}),
+      ...(input?.kind ? { kind: input.kind as SyncKind } : {}),
+      ...(input?.full ? { full: true } : {}),
+    })
+    return { runs: runs.map(runView), note: this.enginesRunning ? 'Runs are queued and start within a few seconds.' : ENGINES_NOTE }
   }
 
   /** Webhooks in the inbox by state, without their bodies (they hold buyer data): for an errors view. */
@@ -594,195 +537,37 @@ export class TikTokRuntime {
   }
 
   async syncStatus(): Promise<SyncStatus> {
-    const shops: SyncStatus['shops'] = []
-    for (const shop of await this.store.listShops(this.config.appKey)) {
-      const problem = this.settingsProblems.get(shop.shopId)
-      shops.push({
-        shopId: shop.shopId,
-        runs: (await this.store.listSyncRuns(shop.shopId, null, 20)).map(TikTokRuntime.view),
-        progress: [...this.progress.values()].filter((p) => p.shopId === shop.shopId),
-        ...(problem ? { settingsProblem: problem } : {}),
-      })
-    }
-    const kinds = this.engineKinds()
+    const status = await this.integration.status()
     return {
       intervalMs: this.config.syncIntervalMs,
       stockIntervalMs: this.config.stockIntervalMs,
-      engines: kinds,
-      note: kinds.length === 0 ? ENGINES_NOTE : '',
-      inbox: { pending: await this.store.countInboxPending() },
-      webhooks: { ...this.webhookStats },
-      shops,
+      engines: status.engines,
+      note: status.engines.length === 0 ? ENGINES_NOTE : '',
+      inbox: { pending: status.inboxPending },
+      webhooks: status.webhooks,
+      shops: status.shops.map((shop) => ({
+        shopId: shop.shopId,
+        runs: shop.runs.map(runView),
+        progress: shop.progress,
+        ...(shop.settingsProblem ? { settingsProblem: shop.settingsProblem } : {}),
+      })),
     }
   }
 
-  // ---- scheduler and inbox worker (placeholders until the sync engines exist) ----
-
-  /** Installs the engine for a sync kind; queued runs of that kind start on the next tick. */
-  registerEngine(kind: SyncKind, engine: SyncEngine): void {
-    this.engines.set(kind, engine)
-    this.kick()
-  }
-
   /**
-   * Installs the consumer of the webhook inbox. Messages are claimed with a lease, handed over one by one
-   * and completed when the handler resolves; a rejection is retried with backoff (up to
-   * `INBOX_MAX_ATTEMPTS` attempts, then given up with the error kept). At least once: handlers must be
-   * idempotent (TikTok also delivers the same notification more than once).
+   * Adds a consumer of webhook notifications to the native dispatch, after the engines' handler (one
+   * consumer, one retry policy: a rejection is retried with backoff, given up after the attempts).
    */
   registerInboxHandler(handler: InboxHandler): void {
-    this.inboxHandler = handler
-    this.kick()
-  }
-
-  /**
-   * Every `syncIntervalMs`: queue a reconciliation run per (connected shop, kind with an engine), then run.
-   * Every `stockIntervalMs` (shorter): an inventory run, so a stock change in PlentyONE reaches TikTok
-   * within about a minute, not a full sync interval.
-   */
-  private startScheduler(): void {
-    const every = (ms: number, kinds?: string[]) => {
-      const timer = setInterval(() => {
-        this.queueReconciliation(kinds)
-          .catch((e) => this.logger.error('TikTok Shop could not queue the scheduled sync', { tiktok: describe(e) }))
-          .finally(() => this.kick())
-      }, ms)
-      timer.unref()
-      this.timers.push(timer)
-    }
-    every(this.config.syncIntervalMs)
-    if (this.config.stockIntervalMs < this.config.syncIntervalMs) every(this.config.stockIntervalMs, ['inventory'])
-  }
-
-  /**
-   * Queues one run per (connected shop, kind with an engine) unless one is already waiting. A run still
-   * in progress does not stop the next from being queued: it starts when the lease is free (and a run
-   * left "running" by a crashed process is closed by the native runner when it takes the lease). Once a
-   * day the inventory run is a full one, repairing any drift on TikTok.
-   */
-  async queueReconciliation(only?: string[]): Promise<SyncRunView[]> {
-    const queued: SyncRunView[] = []
-    const kinds = this.engineKinds().filter((k) => !only || only.includes(k))
-    if (this.closed || kinds.length === 0) return queued
-    for (const shop of await this.store.listShops(this.config.appKey)) {
-      if (shop.status !== 'connected') continue
-      for (const kind of kinds) {
-        const recent = await this.store.listSyncRuns(shop.shopId, kind, 50)
-        if (recent.some((r) => r.status === 'running' && isQueued(r))) continue
-        let phase = 'queued'
-        if (kind === 'inventory' && this.nativeKinds.has(kind)) {
-          const lastFull = recent.find((r) => r.summary && (r.summary as { full?: boolean }).full === true)
-          if (!lastFull || lastFull.startedAt < nowSeconds() - FULL_INVENTORY_EVERY_SECONDS) phase = 'queued:full'
-        }
-        queued.push(TikTokRuntime.view(await this.store.startSyncRun(shop.shopId, kind, phase)))
+    this.integration.addInboxHandler(async (event): Promise<InboxHandlerFailure | null> => {
+      try {
+        await handler(event)
+        return null
+      } catch (e) {
+        const { code, message } = describe(e)
+        return { code, message }
       }
-    }
-    return queued
-  }
-
-  /** Runs queued runs that have an engine and drains the inbox. Never throws; one tick at a time. */
-  kick(): void {
-    if (this.closed || (this.engineKinds().length === 0 && !this.inboxHandler)) return
-    if (this.ticking) {
-      this.kickAgain = true
-      return
-    }
-    this.ticking = this.tick()
-      .catch((e) => this.logger.error('TikTok Shop scheduler tick failed', { tiktok: describe(e) }))
-      .finally(() => {
-        this.ticking = undefined
-        if (this.kickAgain) {
-          this.kickAgain = false
-          this.kick()
-        }
-      })
-  }
-
-  /** Resolves when the current tick (if any) and any tick it asked for are over. For tests and shutdown. */
-  async idle(): Promise<void> {
-    while (this.ticking) await this.ticking
-  }
-
-  private async tick(): Promise<void> {
-    if (this.inboxHandler) await this.drainInbox(this.inboxHandler)
-    if (this.engineKinds().length === 0) return
-    for (const shop of await this.store.listShops(this.config.appKey)) {
-      if (shop.status !== 'connected') continue
-      // Oldest first: a waiting run is not overtaken by a newer one.
-      for (const run of (await this.store.listSyncRuns(shop.shopId, null, 50)).reverse()) {
-        if (run.status !== 'running' || !isQueued(run) || this.closed) continue
-        if (this.nativeKinds.has(run.kind)) {
-          await this.runNative(shop, run)
-          continue
-        }
-        const engine = this.engines.get(run.kind)
-        if (!engine || run.phase !== 'queued') continue
-        await this.store.updateSyncRun(run.id, { phase: 'starting', done: 0, total: null, errors: 0 })
-        try {
-          const result = await engine({ runtime: this, shopId: shop.shopId, run, progress: (p) => this.store.updateSyncRun(run.id, p) })
-          await this.store.finishSyncRun(run.id, 'succeeded', result ?? null)
-        } catch (e) {
-          this.logger.error('TikTok Shop sync run failed', { tiktok: { shopId: shop.shopId, kind: run.kind, runId: run.id, ...describe(e) } })
-          await this.store.finishSyncRun(run.id, 'failed', { error: describe(e) })
-        }
-      }
-    }
-  }
-
-  /**
-   * A queued run of a native kind: the Rust runner takes the (shop, kind) lease, starts the run once,
-   * stores its progress and summary. When another instance holds the lease the run stays queued and is
-   * tried again shortly.
-   */
-  private async runNative(shop: ShopCredentials, run: SyncRun): Promise<void> {
-    const engines = this.syncEngines
-    if (!engines) return
-    if (!engines.shops.includes(shop.shopId) && !this.configureShop(shop.shopId, shop.region)) {
-      await this.store.finishSyncRun(run.id, 'failed', { error: { code: 'TTS_CONFIG_INVALID', message: this.settingsProblems.get(shop.shopId) } })
-      return
-    }
-    try {
-      const result = await engines.run(shop.shopId, run.kind as SyncKind, { runId: run.id })
-      if (result.outcome === 'busy') {
-        this.logger.debug('TikTok Shop sync run waits: another worker runs this shop and kind', { tiktok: { shopId: shop.shopId, kind: run.kind, holder: result.holder } })
-        setTimeout(() => this.kick(), BUSY_RETRY_MS).unref()
-      }
-    } catch (e) {
-      // The runner records engine failures itself; this is the store or the lease failing.
-      this.logger.error('TikTok Shop sync run could not start', { tiktok: { shopId: shop.shopId, kind: run.kind, runId: run.id, ...describe(e) } })
-    }
-  }
-
-  private async drainInbox(handler: InboxHandler): Promise<void> {
-    const owner = `tiktok-${this.id}`
-    for (;;) {
-      if (this.closed) return
-      const batch = await this.store.claimInbox(owner, 50, INBOX_LEASE_MS)
-      if (batch.length === 0) return
-      for (const message of batch) {
-        let event: InboxEvent
-        try {
-          const body = JSON.parse(message.payload.toString('utf8')) as { type: number; tts_notification_id: string; shop_id: string; timestamp: number; data: unknown }
-          event = { notificationId: body.tts_notification_id, shopId: body.shop_id, type: body.type, timestamp: body.timestamp, data: body.data }
-        } catch {
-          await this.store.failInbox(message.notificationId, owner, 'payload is not JSON', null)
-          continue
-        }
-        try {
-          await handler(event, message)
-          await this.store.completeInbox(message.notificationId, owner)
-        } catch (e) {
-          const { code, message: text } = describe(e)
-          const giveUp = message.attempts >= INBOX_MAX_ATTEMPTS
-          const retryAfterMs = giveUp ? null : Math.min(2 ** message.attempts * 1000, 10 * 60_000)
-          await this.store.failInbox(message.notificationId, owner, `${code}: ${text}`, retryAfterMs)
-          this.logger[giveUp ? 'error' : 'warning'](giveUp ? 'TikTok Shop webhook given up after repeated failures' : 'TikTok Shop webhook processing failed; will retry', {
-            tiktok: { notificationId: message.notificationId, shopId: message.shopId, attempts: message.attempts, code, message: text, retryAfterMs },
-          })
-          if (retryAfterMs !== null) setTimeout(() => this.kick(), retryAfterMs + 10).unref()
-        }
-      }
-    }
+    })
   }
 
   /** Never print the configuration (it holds the app secret) when a context or config is logged. */
@@ -797,9 +582,7 @@ export class TikTokRuntime {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const timer of this.timers) clearInterval(timer)
-    await this.syncEngines?.stop()
-    await this.idle()
+    await this.integration.stop()
     await this.store.close()
   }
 }

@@ -1,11 +1,10 @@
-// Picks the store from the database URL. The native durable store (crates/store, SQLite/PostgreSQL)
-// plugs in here as a driver; until its JS binding exists, `sqlite:` falls back to the in-memory store
-// with a loud warning and `postgres://` refuses to start (several instances cannot share memory).
+// Picks the store from the database URL: the native store (crates/store) for `sqlite:`, `postgres://`
+// and `memory:` (an in-memory SQLite database: nothing outlives the process). Every backend is the same
+// Rust code, so the control plane's claims, leases and sealing have one implementation.
 
 import * as addon from '../../index.js'
 import type { Sealer } from '../../index.js'
 import { TikTokShopError } from './errors.js'
-import { MemoryStore } from './memory-store.js'
 import type { InboxMessage, OrderMapping, ProductMapping, ShopCredentials, SyncRun, TikTokStore } from './store.js'
 
 export interface StoreDriverOptions {
@@ -130,21 +129,16 @@ export interface OpenedStore {
 
 export async function openStore(url: string, options: StoreDriverOptions): Promise<OpenedStore> {
   const scheme = schemeOf(url)
-  if (scheme === 'memory') return { store: new MemoryStore(options.sealer) }
   const driver = drivers.get(scheme) ?? nativeDriver()
-  if (driver) return { store: await driver(url, options) }
-  if (scheme === 'sqlite') {
+  if (!driver) {
+    throw new TikTokShopError('TTS_CONFIG_INVALID', 'TIKTOK_SHOP_DATABASE_URL: this build of the addon has no native store (openStore)', { statusCode: 500 })
+  }
+  const store = await driver(url, options)
+  if (!store.durable) {
     return {
-      store: new MemoryStore(options.sealer),
-      warning:
-        'TIKTOK_SHOP_DATABASE_URL asks for SQLite, but this build has no durable store binding yet: using the in-memory store. ' +
-        'Connected shops and the webhook inbox are lost on restart (TikTok re-delivers unacknowledged webhooks, acknowledged ones are not re-sent). ' +
-        'Set TIKTOK_SHOP_DATABASE_URL=memory: to silence this warning.',
+      store,
+      warning: 'TIKTOK_SHOP_DATABASE_URL=memory:: connected shops and the webhook inbox are lost on restart (TikTok re-delivers unacknowledged webhooks only). Use sqlite: or postgres:// in production.',
     }
   }
-  throw new TikTokShopError(
-    'TTS_CONFIG_INVALID',
-    `TIKTOK_SHOP_DATABASE_URL: the ${scheme} store needs the native durable store binding, which this build does not have; use sqlite: (one instance) or memory: for now`,
-    { statusCode: 500 },
-  )
+  return { store }
 }

@@ -195,8 +195,3 @@ export interface TikTokStore {
   /** The addon's `NativeStore` behind this store, when it is the durable one (the Rust sync engines use it directly). */
   readonly native?: unknown
 }
-
-/** The associated data a shop secret is sealed with (same text as the native store). */
-export function shopSecretAad(appKey: string, shopId: string, column: 'cipher' | 'access_token' | 'refresh_token'): string {
-  return `shop:${appKey}:${shopId}:${column}`
-}

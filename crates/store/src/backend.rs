@@ -165,6 +165,23 @@ impl SqliteDb {
     }
 }
 
+impl SqliteDb {
+    /// An in-memory database. One connection that never closes: the database lives as long as it.
+    pub async fn open_memory() -> Result<SqliteDb> {
+        let options = SqliteConnectOptions::new().in_memory(true).foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(SQLITE_BUSY_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| db_error("open the in-memory SQLite database", e))?;
+        Ok(SqliteDb { pool })
+    }
+}
+
 /// Creates the database file readable by its owner only (it holds sealed tokens and business data);
 /// SQLite gives the -wal and -shm files the same permissions. An existing file is left as it is.
 fn create_private_file(path: &Path) -> Result<()> {
@@ -323,8 +340,15 @@ impl Db for PgDb {
 /// Where a database URL points.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
-    Sqlite { path: PathBuf, synchronous_full: bool },
-    Postgres { url: String },
+    Sqlite {
+        path: PathBuf,
+        synchronous_full: bool,
+    },
+    /// `memory:`: an in-memory SQLite database on one connection, for demos and tests only.
+    Memory,
+    Postgres {
+        url: String,
+    },
 }
 
 /// Parses `TIKTOK_SHOP_DATABASE_URL`: `postgres://…` / `postgresql://…` → PostgreSQL;
@@ -337,6 +361,9 @@ pub fn parse_location(url: &str) -> Result<Location> {
             "TIKTOK_SHOP_DATABASE_URL",
             "is empty; give a file path or a postgres:// URL",
         ));
+    }
+    if url == "memory:" {
+        return Ok(Location::Memory);
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Location::Postgres { url: url.to_string() });
@@ -377,7 +404,7 @@ pub fn parse_location(url: &str) -> Result<Location> {
     if path.is_empty() || path == ":memory:" {
         return Err(Error::config(
             "TIKTOK_SHOP_DATABASE_URL",
-            "needs a SQLite file path (in-memory databases are not durable)",
+            "needs a SQLite file path (for a store that lives only as long as the process, use memory:)",
         ));
     }
     Ok(Location::Sqlite {
@@ -420,6 +447,7 @@ mod tests {
             parse_location("./data/store.db").unwrap(),
             sqlite("./data/store.db", true)
         );
+        assert_eq!(parse_location("memory:").unwrap(), Location::Memory);
         assert_eq!(
             parse_location("postgres://u@h/db").unwrap(),
             Location::Postgres {

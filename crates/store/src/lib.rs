@@ -64,7 +64,9 @@ pub async fn open_with(
             .await?,
         ),
         Location::Postgres { url } => Box::new(backend::PgDb::open(url, options.max_connections).await?),
+        Location::Memory => Box::new(backend::SqliteDb::open_memory().await?),
     };
     migrate::run(db.as_ref()).await?;
-    Ok(Arc::new(sql_store::SqlStore::new(db, ring)))
+    let in_memory = matches!(location, Location::Memory);
+    Ok(Arc::new(sql_store::SqlStore::new(db, ring, in_memory)))
 }

@@ -15,11 +15,13 @@ use crate::store::{RefreshFn, Store};
 pub(crate) struct SqlStore {
     db: Box<dyn Db>,
     ring: Arc<KeyRing>,
+    /// An in-memory SQLite database (`memory:`): nothing outlives the process.
+    in_memory: bool,
 }
 
 impl SqlStore {
-    pub(crate) fn new(db: Box<dyn Db>, ring: Arc<KeyRing>) -> Self {
-        SqlStore { db, ring }
+    pub(crate) fn new(db: Box<dyn Db>, ring: Arc<KeyRing>, in_memory: bool) -> Self {
+        SqlStore { db, ring, in_memory }
     }
 
     fn pg(&self) -> bool {
@@ -305,9 +307,14 @@ fn order_params(q: Query, m: &OrderMapping, now: UnixSeconds) -> Query {
 impl Store for SqlStore {
     fn backend(&self) -> &'static str {
         match self.db.dialect() {
+            Dialect::Sqlite if self.in_memory => "memory",
             Dialect::Sqlite => "sqlite",
             Dialect::Postgres => "postgres",
         }
+    }
+
+    fn durable(&self) -> bool {
+        !self.in_memory
     }
 
     // ---- shops ----------------------------------------------------------------------------------

@@ -14,8 +14,13 @@ pub type RefreshFn = Box<dyn FnOnce(SecretString) -> BoxFuture<'static, Result<N
 
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// `sqlite` or `postgres`.
+    /// `sqlite`, `postgres` or `memory`.
     fn backend(&self) -> &'static str;
+
+    /// False for `memory:`, whose data is gone when the process ends.
+    fn durable(&self) -> bool {
+        true
+    }
 
     // ---- shops ----------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rand::Rng;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tts_core::backoff::full_jitter;
 use tts_core::{Error, Result};
 use tts_store::{InboxMessage, Store};
@@ -207,18 +207,34 @@ impl InboxProcessor {
     /// Runs until `shutdown` turns true: batch after batch, sleeping when the inbox is empty. A store
     /// failure is logged and retried after the idle poll, so a database restart does not stop the
     /// worker.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(&self, shutdown: watch::Receiver<bool>) {
+        self.run_woken(shutdown, &Notify::new(), || true).await
+    }
+
+    /// [`InboxProcessor::run`], also woken from its idle sleep by `wake` (a webhook just stored), and
+    /// claiming nothing while `ready()` is false (no handler yet: messages wait in the inbox).
+    pub async fn run_woken(
+        &self,
+        mut shutdown: watch::Receiver<bool>,
+        wake: &Notify,
+        ready: impl Fn() -> bool,
+    ) {
         while !*shutdown.borrow() {
-            let idle = match self.run_once().await {
-                Ok(report) => report.claimed == 0,
-                Err(e) => {
-                    tracing::error!(code = %e.code(), error = %e, "inbox batch failed");
-                    true
+            let idle = if !ready() {
+                true
+            } else {
+                match self.run_once().await {
+                    Ok(report) => report.claimed == 0,
+                    Err(e) => {
+                        tracing::error!(code = %e.code(), error = %e, "inbox batch failed");
+                        true
+                    }
                 }
             };
             if idle {
                 tokio::select! {
                     _ = tokio::time::sleep(self.settings.idle_poll) => {}
+                    _ = wake.notified() => {}
                     _ = shutdown.changed() => {}
                 }
             }

@@ -8,9 +8,12 @@
 //!   keys, return orders created once, PlentyONE cancellations (8.x) cancelled on TikTok.
 //!
 //! - [`products`] and [`stock`]: PlentyONE variations → TikTok products, stock and prices;
-//! - [`runner`]: one pass of a kind for a shop, once at a time across processes, with progress.
+//! - [`runner`]: one pass of a kind for a shop, once at a time across processes, with progress;
+//! - [`control`]: the process's one control plane: webhooks received into the inbox, the one inbox
+//!   consumer, the scheduler.
 
 pub mod aftersales;
+pub mod control;
 pub mod fulfillment;
 pub mod inbox;
 pub mod orders;

@@ -50,6 +50,9 @@ impl fmt::Debug for LoginTokens {
 
 /// Used when the login answer gives no lifetime (the documented default is a day).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(86_400);
+/// Longer announced lifetimes are read as this: a token is renewed at least every 30 days, and a
+/// value like `1e300` cannot overflow the clock (found by the `plenty_login` fuzz target).
+const MAX_LIFETIME_SECS: f64 = 30.0 * 86_400.0;
 
 /// Decodes a login/refresh answer. Pure; errors name the field, never a value.
 pub fn parse_login(body: &[u8]) -> Result<LoginTokens> {
@@ -84,7 +87,7 @@ pub fn parse_login(body: &[u8]) -> Result<LoginTokens> {
             .as_f64()
             .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
             .filter(|s| s.is_finite() && *s > 0.0)
-            .map(Duration::from_secs_f64)
+            .map(|s| Duration::from_secs_f64(s.min(MAX_LIFETIME_SECS)))
             .ok_or_else(|| {
                 Error::new(
                     ErrorCode::InvalidResponse,
@@ -349,6 +352,11 @@ mod tests {
         assert_eq!(t.expires_in, Duration::from_secs(60));
         let e = parse_login(br#"{"refresh_token":"r"}"#).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("access_token"));
+        // An absurd lifetime is capped instead of panicking; a negative one is refused.
+        let t = parse_login(br#"{"access_token":"a3","expires_in":1e300}"#).unwrap();
+        assert_eq!(t.expires_in, Duration::from_secs(30 * 86_400));
+        let e = parse_login(br#"{"access_token":"a4","expires_in":-5}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("expires_in"));
         let e = parse_login(br#"{"access_token":"secret-tok", "expires_in": "soon"}"#).unwrap_err();
         assert!(!format!("{e:?}").contains("secret-tok"));
         assert!(

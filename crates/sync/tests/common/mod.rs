@@ -9,7 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use tts_core::KeyRing;
 use tts_core::secret::secret;
-use tts_store::{NewInboxMessage, Store};
+use tts_store::Store;
+use tts_sync::control::{ControlPlane, ControlSettings};
 use tts_tiktok::client::{Client, ClientOptions, ShopCredentials};
 use tts_tiktok::oauth::TokenSet;
 use tts_tiktok::request::AppCredentials;
@@ -84,29 +85,25 @@ pub async fn temp_store() -> (tempfile::TempDir, Arc<dyn Store>) {
     (dir, store)
 }
 
-/// Receives the sandbox's webhooks like the middleware route does: verify the raw bytes, store once.
+/// Receives the sandbox's webhooks like the middleware route does: one call into the control plane
+/// (verify the raw bytes, store once). Nothing consumes them here; each suite runs its own processor.
 pub async fn start_receiver(store: Arc<dyn Store>, app_key: String, app_secret: String) -> String {
+    let control = ControlPlane::new(store, ControlSettings::new(app_key, vec![secret(app_secret)]));
     let app = axum::Router::new().route(
         "/webhooks",
         axum::routing::post(move |headers: HeaderMap, body: Bytes| {
-            let (store, app_key, app_secret) = (store.clone(), app_key.clone(), app_secret.clone());
+            let control = control.clone();
             async move {
                 let auth = headers
                     .get("authorization")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
-                let Ok(n) = tts_tiktok::webhook::verify_and_parse(&app_key, &[&app_secret], auth, &body)
-                else {
-                    return StatusCode::UNAUTHORIZED;
-                };
-                let message = NewInboxMessage {
-                    notification_id: n.tts_notification_id,
-                    shop_id: n.shop_id,
-                    event_type: n.type_code,
-                    payload: body.to_vec(),
-                };
-                match store.insert_inbox(&message).await {
+                match control.receive_webhook(&body, auth).await {
                     Ok(_) => StatusCode::OK,
+                    Err(e) if e.code() == tts_core::ErrorCode::SignatureInvalid => StatusCode::UNAUTHORIZED,
+                    Err(e) if e.code() == tts_core::ErrorCode::WebhookPayloadInvalid => {
+                        StatusCode::BAD_REQUEST
+                    }
                     Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
                 }
             }
