@@ -153,6 +153,12 @@ export interface Price {
   sale_price?: Money
 }
 
+/** The list (strike-through) price of a SKU (Rust `ListPrice`): `{amount, currency}` only (SDK-node). */
+export interface ListPrice {
+  amount: Money
+  currency: string
+}
+
 /** Stock of a SKU in one warehouse (Rust `Inventory`): 0..=99,999 (create wants ≥ 1). */
 export interface Inventory {
   warehouse_id: Id
@@ -176,14 +182,12 @@ export interface IdentifierCode {
   type: OpenEnum<'GTIN' | 'EAN' | 'UPC' | 'ISBN'>
 }
 
-/** A SKU of Create/Edit Product (Rust `Sku`). */
+/** A SKU of Create Product (Rust `Sku`; its `id` only goes with edits: `SkuEditRequest`). */
 export interface SkuRequest {
-  /** TikTok's SKU id: only on edit, to keep an existing SKU. */
-  id?: Id
   /** 1–50 chars, no spaces, unique in the product. */
   seller_sku: string
   price?: Price
-  list_price?: Price
+  list_price?: ListPrice
   inventory?: Inventory[]
   /** ≤ 3, the same attribute set on every SKU; omit for a single-SKU product. */
   sales_attributes?: SalesAttribute[]
@@ -192,6 +196,12 @@ export interface SkuRequest {
   /** Spec §8 names these without describing them. */
   combined_skus?: Loose[]
   pre_sale?: Loose
+}
+
+/** A SKU of Edit / Partial Edit Product: `id` keeps an existing SKU. */
+export type SkuEditRequest = SkuRequest & {
+  /** TikTok's SKU id. */
+  id?: Id
 }
 
 /** `{value, unit}`; KILOGRAM ≤ 3 decimals, GRAM integer, POUND ≤ 2 decimals (US: KILOGRAM/POUND). */
@@ -271,9 +281,35 @@ export interface ProductRequest {
   primary_combined_product_id?: Id
 }
 
+/** Body of Edit Product (full replace): Create's body less what only Create takes (SDK-node
+ * `EditProductRequestBody`), with SKU ids. */
+export type ProductEditRequest = Omit<ProductRequest, 'idempotency_key' | 'is_not_for_sale' | 'primary_combined_product_id' | 'skus'> & {
+  skus: SkuEditRequest[]
+}
+
 /** Body of Partial Edit: each top-level property sent replaces that property as a whole (nested
- * objects complete). The Rust `ProductPartialEdit` sends a subset of these. */
-export type ProductPartialEdit = Partial<Omit<ProductRequest, 'idempotency_key' | 'save_mode'>>
+ * objects complete). It cannot change the category (SDK-node `PartialEditProductRequestBody` has no
+ * `category_id`; a new category takes `products.edit`). The Rust `ProductPartialEdit` sends a subset. */
+export type ProductPartialEdit = Partial<
+  Omit<
+    ProductRequest,
+    | 'idempotency_key'
+    | 'save_mode'
+    | 'category_id'
+    | 'category_version'
+    | 'delivery_option_ids'
+    | 'is_not_for_sale'
+    | 'minimum_order_quantity'
+    | 'primary_combined_product_id'
+    | 'shipping_template_id'
+    | 'skus'
+  >
+> & {
+  skus?: Array<Omit<SkuEditRequest, 'combined_skus'>>
+}
+
+/** Body of Check Listing: Create's body less the create-only controls (SDK-node `CheckProductListingRequestBody`). */
+export type ListingCheckBody = Omit<ProductRequest, 'category_version' | 'idempotency_key' | 'is_not_for_sale' | 'save_mode'>
 
 // ------------------------------------------------------------------------------------------------
 // Shared response shapes
@@ -289,9 +325,8 @@ export interface ItemError {
 }
 
 /** Money as read back from a product (SDK-node: `sale_price`, `tax_exclusive_price`, `unit_price`;
- * `amount` as written). */
+ * not the written `amount`). */
 export interface PriceInfo {
-  amount?: Money
   currency?: string
   sale_price?: Money
   tax_exclusive_price?: Money
@@ -314,10 +349,20 @@ export interface ImageInfo {
   [key: string]: unknown
 }
 
+/** A category of a product's `category_chains` (SDK-node). */
 export interface Category {
   id: Id
   parent_id?: Id
   local_name?: string
+  is_leaf?: boolean
+  [key: string]: unknown
+}
+
+/** A category of `categories.recommend` (SDK-node: `name`, `level`, no parent). */
+export interface RecommendedCategory {
+  id: Id
+  name?: string
+  level?: number
   is_leaf?: boolean
   permission_statuses?: string[]
   [key: string]: unknown
@@ -350,7 +395,7 @@ export interface ProductSku {
   id: Id
   seller_sku?: string
   price?: PriceInfo
-  list_price?: PriceInfo
+  list_price?: Partial<ListPrice> & { [key: string]: unknown }
   inventory?: InventoryInfo[]
   sales_attributes?: Array<SalesAttribute & { [key: string]: unknown }>
   external_sku_id?: string
@@ -402,18 +447,31 @@ export interface CreatedSku {
   id: Id
   seller_sku?: string
   external_sku_id?: string
-  sales_attributes?: Array<SalesAttribute & { [key: string]: unknown }>
+  /** Ids only (SDK-node; Rust `CreatedSalesAttribute`). */
+  sales_attributes?: Array<{ id?: Id; value_id?: Id; [key: string]: unknown }>
   [key: string]: unknown
 }
 
-/** `data` of Create / Edit / Partial Edit Product (Rust `ProductWriteResponse`; spec §4). */
-export interface ProductWriteResponse {
+/** What Create, Edit and Partial Edit Product answer alike (Rust `ProductWriteResponse`; spec §4). */
+export interface ProductWriteBase {
   product_id: Id
   skus?: CreatedSku[]
-  warnings?: Array<{ message?: string; [key: string]: unknown }>
-  /** Edit and partial edit. */
-  audit?: ProductAudit
   [key: string]: unknown
+}
+
+/** `data` of Create Product. */
+export interface ProductCreateResponse extends ProductWriteBase {
+  warnings?: Array<{ message?: string; [key: string]: unknown }>
+}
+
+/** `data` of Edit Product. */
+export interface ProductWriteResponse extends ProductCreateResponse {
+  audit?: ProductAudit
+}
+
+/** `data` of Partial Edit Product (SDK-node: no `warnings`). */
+export interface ProductPartialEditResponse extends ProductWriteBase {
+  audit?: ProductAudit
 }
 
 /** An attribute of a leaf category (Rust `CategoryAttribute`). */
@@ -459,10 +517,9 @@ export interface SkuInventoryInfo {
 // ---- orders (Rust model/order.rs) ----
 
 /** Recipient address; every field may be masked (`*`) or empty (spec §4 masking rules). */
-export interface RecipientAddress {
+/** A recipient address as a package carries it (SDK-node: no first/last name, no district list). */
+export interface PackageRecipientAddress {
   name?: string
-  first_name?: string
-  last_name?: string
   phone_number?: string
   address_detail?: string
   address_line1?: string
@@ -473,8 +530,14 @@ export interface RecipientAddress {
   /** ISO-3166 alpha-2 (`GB`; `UK` seen too). */
   region_code?: string
   full_address?: string
-  district_info?: DistrictInfo[]
   [key: string]: unknown
+}
+
+/** A recipient address as an order carries it. */
+export interface RecipientAddress extends PackageRecipientAddress {
+  first_name?: string
+  last_name?: string
+  district_info?: DistrictInfo[]
 }
 
 export interface DistrictInfo {
@@ -636,7 +699,8 @@ export interface PackageDetail {
   delivery_option_id?: Id
   delivery_option_name?: string
   pickup_slot?: { start_time?: UnixSeconds; end_time?: UnixSeconds; [key: string]: unknown }
-  recipient_address?: RecipientAddress
+  /** SDK-node: no first/last name or district list here (an order's address has them). */
+  recipient_address?: PackageRecipientAddress
   create_time?: UnixSeconds
   update_time?: UnixSeconds
   [key: string]: unknown
@@ -697,8 +761,8 @@ export interface RefundAmount {
   [key: string]: unknown
 }
 
-export interface ReturnLineItem {
-  return_line_item_id?: Id
+/** What return and cancellation lines share. */
+export interface AftersalesLineItem {
   order_line_item_id?: Id
   sku_id?: Id
   seller_sku?: string
@@ -706,6 +770,10 @@ export interface ReturnLineItem {
   sku_name?: string
   refund_amount?: RefundAmount
   [key: string]: unknown
+}
+
+export interface ReturnLineItem extends AftersalesLineItem {
+  return_line_item_id?: Id
 }
 
 /** An item of `returns.search` (`return_orders[]`). */
@@ -735,7 +803,7 @@ export interface Cancellation {
   role?: string
   cancel_reason?: string
   cancel_reason_text?: string
-  cancel_line_items?: Array<ReturnLineItem & { cancel_line_item_id?: Id }>
+  cancel_line_items?: Array<AftersalesLineItem & { cancel_line_item_id?: Id }>
   refund_amount?: RefundAmount
   create_time?: UnixSeconds
   update_time?: UnixSeconds
@@ -859,7 +927,7 @@ export interface PriceUpdateBody {
   skus: Array<{
     id: Id
     price: Price
-    list_price?: Price
+    list_price?: ListPrice
     /** SDK-node: `{amount, currency, source}`. */
     external_list_prices?: Array<{ amount: Money; currency: string; source?: string }>
   }>
@@ -950,19 +1018,19 @@ export interface OperationTypes {
     pathParams: never
     query: never
     body: ProductRequest
-    response: ProductWriteResponse
+    response: ProductCreateResponse
   }
   'products.edit': {
     pathParams: { product_id: Id }
     query: never
-    body: ProductRequest
+    body: ProductEditRequest
     response: ProductWriteResponse
   }
   'products.partial_edit': {
     pathParams: { product_id: Id }
     query: never
     body: ProductPartialEdit
-    response: ProductWriteResponse
+    response: ProductPartialEditResponse
   }
   'products.delete': {
     pathParams: never
@@ -993,13 +1061,21 @@ export interface OperationTypes {
   }
   'products.listing_check': {
     pathParams: never
-    query: never
-    /** Spec: "product payload", i.e. the Create Product body. */
-    body: ProductRequest
+    /** SDK-node: `is_diagnosis_required` adds `diagnoses` to the answer. */
+    query: { is_diagnosis_required?: BoolString }
+    /** Spec: "product payload", i.e. the Create Product body (less its create-only controls). */
+    body: ListingCheckBody
     /** Spec: "issues list"; fields SDK-node. */
     response: {
       check_result?: OpenEnum<'PASS' | 'FAILED'>
-      fail_reasons?: Array<{ code?: number; message?: string; [key: string]: unknown }>
+      /** SDK-node: `{code, message}`; also read: `{code, reasons[]}` (what our stand-in used to send). */
+      fail_reasons?: Array<{ code?: number; message?: string; reasons?: string[]; [key: string]: unknown }>
+      /** SDK-node: per-field diagnoses (with `is_diagnosis_required=true`). */
+      diagnoses?: Array<{
+        field?: string
+        diagnosis_results?: Array<{ code?: string; how_to_solve?: string; quality_tier?: string; [key: string]: unknown }>
+        [key: string]: unknown
+      }>
       warnings?: unknown
       listing_quality?: { current_tier?: string; [key: string]: unknown }
       [key: string]: unknown
@@ -1048,7 +1124,7 @@ export interface OperationTypes {
     /** Spec: "recommended leaf category"; fields SDK-node. */
     response: {
       leaf_category_id?: Id
-      categories?: Array<Category & { name?: string; level?: number }>
+      categories?: RecommendedCategory[]
       [key: string]: unknown
     }
   }
@@ -1249,8 +1325,8 @@ export interface OperationTypes {
   'cancellations.approve': {
     pathParams: { cancel_id: Id }
     query: never
-    /** The spec documents no body (SDK-node sends none); `{}` is accepted. */
-    body: Record<string, never> | undefined
+    /** No body: SDK-node sends none (contract `cancellations.approve` body null; EcomPHP sends none either). */
+    body: never
     /** Not described by the spec. */
     response: EmptyData
   }
@@ -1314,7 +1390,6 @@ export type IdempotentOperationId =
   | 'returns.reject'
   | 'cancellations.approve'
   | 'cancellations.reject'
-  | 'cancellations.create'
 
 /** The list field of each paginated search's `data` (as `crates/tiktok/src/client/paginate.rs`). */
 export interface PageFields {

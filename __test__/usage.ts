@@ -198,7 +198,6 @@ async function useTypedShop(): Promise<string[]> {
   out.push(...(warehouses.data.warehouses ?? []).map((w) => w.id))
   await shop.call('returns.approve', { pathParams: { return_id: '1' }, body: { decision: 'APPROVE_REFUND' }, idempotencyKey: 'return-1-approve' })
   await shop.call('cancellations.approve', { pathParams: { cancel_id: '1' }, idempotencyKey: 'cancel-1-approve' })
-  await shop.call('cancellations.approve', { pathParams: { cancel_id: '1' }, body: {} })
   await shop.call('images.upload', { rawBody: Buffer.from('--b--'), contentType: 'multipart/form-data; boundary=b' })
   await shop.call('webhooks.update', { body: { address: 'https://shop.example/api/tiktok/webhooks', event_type: 'ORDER_STATUS_CHANGE' } })
   // An operation chosen at run time: the union of its members' options.

@@ -136,6 +136,8 @@ for (const op of table) {
 function applyOverrides(id, entry, list) {
   entry.decisions = []
   for (const o of list) {
+    entry.decisions.push({ path: o.path, why: o.why, source: o.source })
+    if (!('set' in o)) continue // a decision that agrees with the facts: recorded only
     const keys = o.path.split('.')
     let node = entry
     for (const k of keys.slice(0, -1)) {
@@ -144,7 +146,6 @@ function applyOverrides(id, entry, list) {
     }
     const last = keys.at(-1)
     node[last] = o.replace ? o.set : { ...(node[last] ?? {}), ...o.set }
-    entry.decisions.push({ path: o.path, why: o.why, source: o.source })
   }
 }
 

@@ -44,6 +44,8 @@ pub struct Sandbox {
     pub webhooks: Arc<Webhooks>,
     pub approve_page: AtomicBool,
     pub audit_delay_ms: AtomicU64,
+    /// Every request and answer held to the API contract (`GET /_sandbox/contract`).
+    pub contract: crate::contract::ContractCheck,
 }
 
 /// Allowed clock skew (spec §1.1: [now − 5 min, now + 30 s]).
@@ -78,6 +80,7 @@ impl Sandbox {
             webhooks: Arc::new(webhooks),
             approve_page: AtomicBool::new(config.approve_page),
             audit_delay_ms: AtomicU64::new(config.audit_delay_ms),
+            contract: crate::contract::ContractCheck::new(config.contract_check),
             base_url,
             config,
         })
@@ -108,6 +111,7 @@ impl Sandbox {
                 .default_url
                 .clone();
             for ev in events {
+                self.contract.webhook(ev.kind, &ev.data);
                 let Some(seller) = st.seller_of_shop(&ev.shop_id) else {
                     continue;
                 };
@@ -287,6 +291,7 @@ async fn gateway_inner(
             return e.into_response();
         }
     };
+    app.contract.request(op_idx, &query, content_type, &body);
 
     // Rate limit per endpoint per (app, shop); endpoints without a shop count per seller.
     let bucket = authed.shop_id.clone().unwrap_or_else(|| authed.open_id.clone());
@@ -327,10 +332,14 @@ async fn gateway_inner(
     };
     let result = match result {
         Ok(Data::Raw(raw)) => {
+            app.contract.response_raw(op_idx, &raw);
             app.stats.record(op_idx, Outcome::Ok);
             return crate::envelope::ok_raw(&raw);
         }
-        Ok(Data::Value(v)) => Ok(v),
+        Ok(Data::Value(v)) => {
+            app.contract.response(op_idx, &v);
+            Ok(v)
+        }
         Err(e) => Err(e),
     };
     match result {

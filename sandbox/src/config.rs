@@ -51,6 +51,8 @@ pub struct Config {
     /// ON_HOLD orders move to AWAITING_SHIPMENT by themselves after this many seconds (TikTok: about an
     /// hour; divided by `time_scale`). 0 = only when advanced through the control API.
     pub on_hold_secs: u64,
+    /// Hold every request and answer to the API contract and record divergences (`GET /_sandbox/contract`).
+    pub contract_check: bool,
 }
 
 impl Default for Config {
@@ -85,6 +87,7 @@ impl Default for Config {
             initial_orders: 0,
             lenient_empty_body: false,
             on_hold_secs: 0,
+            contract_check: true,
         }
     }
 }
@@ -112,6 +115,7 @@ Flags (each also as env TTS_SANDBOX_<NAME>, e.g. --rate-limit -> TTS_SANDBOX_RAT
   --orders N               random orders created per seeded shop at start (default 0)
   --lenient-empty-body     also accept signs that left out an empty JSON body ({} or [])
   --on-hold-secs N         ON_HOLD orders release themselves after N s (scaled; default 0 = manual)
+  --contract-check on|off  hold requests and answers to the API contract, GET /_sandbox/contract (default on)
 ";
 
 fn lookup(args: &[String], name: &str) -> Option<String> {
@@ -167,6 +171,9 @@ impl Config {
             "webhook-shuffle-ms",
             "random-seed",
             "orders",
+            "lenient-empty-body",
+            "on-hold-secs",
+            "contract-check",
             "help",
         ];
         for a in args {
@@ -259,6 +266,9 @@ impl Config {
         }
         if let Some(v) = get("lenient-empty-body") {
             c.lenient_empty_body = truthy(&v);
+        }
+        if let Some(v) = get("contract-check") {
+            c.contract_check = truthy(&v);
         }
         if let Some(v) = get("orders") {
             c.initial_orders = parse("orders", &v)?;

@@ -43,6 +43,7 @@ pub fn router() -> Router<Arc<Sandbox>> {
         .route("/products/{id}", get(product))
         .route("/rate_limit", get(get_rate_limit).put(put_rate_limit))
         .route("/counters", get(counters).delete(reset_counters))
+        .route("/contract", get(contract_report).delete(clear_contract))
         .route("/faults", get(list_faults).post(add_fault).delete(clear_faults))
         .route("/faults/{id}", delete(remove_fault))
         .route("/webhooks", get(get_webhooks).put(put_webhooks))
@@ -123,6 +124,7 @@ async fn reset(AxState(app): S) -> Response {
     let c = &app.config;
     app.faults.remove(None);
     app.stats.reset();
+    app.contract.clear();
     app.ratelimit.set(c.rate_limit, c.rate_burst);
     app.retry_after.store(c.retry_after, Relaxed);
     app.approve_page.store(c.approve_page, Relaxed);
@@ -473,6 +475,17 @@ async fn put_rate_limit(AxState(app): S, raw: axum::body::Bytes) -> Response {
 
 async fn counters(AxState(app): S) -> Response {
     reply(Ok(app.stats.to_json()))
+}
+
+/// What the contract check found: `{enabled, operations, requests_checked, responses_checked,
+/// fields_checked, divergences: [{operation, path, problem, count}]}`.
+async fn contract_report(AxState(app): S) -> Response {
+    reply(Ok(app.contract.to_json()))
+}
+
+async fn clear_contract(AxState(app): S) -> Response {
+    app.contract.clear();
+    reply(Ok(json!({ "cleared": true })))
 }
 
 async fn reset_counters(AxState(app): S) -> Response {

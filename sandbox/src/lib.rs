@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod contract;
 pub mod control;
 pub mod envelope;
 pub mod faults;

@@ -29,7 +29,7 @@ async fn package_flows() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|p| p["order_id"] == o)
+            .find(|p| p["orders"][0]["id"] == o)
             .unwrap()["id"]
             .as_str()
             .unwrap()

@@ -202,7 +202,7 @@ async fn create_audit_edit_search_and_inventory() {
         (d["status"].as_str().unwrap(), d["title"].as_str().unwrap()),
         ("PENDING", "Frying pan, 24 cm")
     );
-    assert_eq!(d["skus"][0]["price"]["amount"], "19.99");
+    assert_eq!(d["skus"][0]["price"]["sale_price"], "19.99");
 
     // Delete, then it is gone from edits.
     let del = sb
@@ -381,4 +381,24 @@ async fn deactivate_activate_recover_emit_status_webhooks() {
     for s in ["SELLER_DEACTIVATED", "ACTIVATE", "DELETED"] {
         assert!(statuses.iter().any(|x| x == s), "{s} in {statuses:?}");
     }
+}
+
+#[tokio::test]
+async fn categories_are_recommended_by_title_in_the_documented_shape() {
+    let sb = start().await;
+    let r = sb
+        .ok(
+            "POST",
+            "/product/202309/categories/recommend",
+            &[],
+            Some(json!({ "product_title": "Cotton shirt, blue" })),
+        )
+        .await;
+    let chain = r["categories"].as_array().unwrap();
+    let leaf = chain.last().unwrap();
+    assert_eq!(leaf["id"], r["leaf_category_id"]);
+    assert_eq!(leaf["is_leaf"], true);
+    assert_eq!(leaf["level"], chain.len());
+    assert!(leaf["name"].as_str().is_some_and(|n| !n.is_empty()));
+    // The answer's shape is held to the contract when `sb` is dropped.
 }

@@ -545,7 +545,8 @@ pub fn price_update(request: &ProductRequest, sku_ids: &HashMap<String, String>)
 
 /// Partial Edit body with only the top-level properties that changed between the last body sent and
 /// the current one (each sent complete, as TikTok requires), or `None` when nothing but stock and
-/// prices changed (those go through [`inventory_update`] / [`price_update`]).
+/// prices changed (those go through [`inventory_update`] / [`price_update`]). Partial Edit cannot
+/// change the category: a changed `category_id` needs a full Edit, which callers check for.
 pub fn partial_edit(previous: &ProductRequest, current: &ProductRequest) -> Option<ProductPartialEdit> {
     fn changed<T: PartialEq + Clone>(old: &T, new: &T) -> Option<T> {
         (old != new).then(|| new.clone())
@@ -563,7 +564,6 @@ pub fn partial_edit(previous: &ProductRequest, current: &ProductRequest) -> Opti
     let edit = ProductPartialEdit {
         title: changed(&previous.title, &current.title),
         description: changed(&previous.description, &current.description),
-        category_id: changed(&previous.category_id, &current.category_id),
         brand_id: changed(&previous.brand_id, &current.brand_id).flatten(),
         main_images: changed(&previous.main_images, &current.main_images),
         skus: (without_stock_and_price(&previous.skus) != without_stock_and_price(&current.skus))

@@ -124,6 +124,8 @@ fn serve(args: &[String]) {
                 let running = tts_sandbox::start(tts_sandbox::Config {
                     rate_limit: args[1].parse().ok(),
                     audit_delay_ms: 200,
+                    // Measures the engines, not the stand-in's contract check (the tests run it).
+                    contract_check: false,
                     ..Default::default()
                 })
                 .await

@@ -14,8 +14,9 @@
 //!   status set by the merchant), sent with the key `return-<return_id>-<decision>`.
 //!
 //! PlentyONE → TikTok: a PlentyONE order of the shop cancelled (8.x) while TikTok still has it open is
-//! cancelled on TikTok (`cancellations.create`, key `seller-cancel-<order_id>`), or, when the buyer has
-//! already asked to cancel, that request is approved instead.
+//! cancelled on TikTok (`cancellations.create`, which takes no idempotency key: it is sent at most once
+//! per pass, and every pass reads the TikTok order first), or, when the buyer has already asked to
+//! cancel, that request is approved instead.
 //!
 //! **Return orders exactly once.** `create_return` is not idempotent and a return order carries no
 //! field of ours to find it by, so a ledger per TikTok order is kept in the store (cursor kind
@@ -659,7 +660,8 @@ impl AftersalesEngine {
     }
 
     async fn approve_cancellation(&self, shop: &Shop, cancel_id: &str) -> Result<()> {
-        let mut input = CallInput::json(&json!({})).path("cancel_id", cancel_id);
+        // No body: the SDK sends none (contract: `cancellations.approve` body null).
+        let mut input = CallInput::default().path("cancel_id", cancel_id);
         input.idempotency_key = Some(idempotency_key("cancel", cancel_id, "approve"));
         shop.call(op("cancellations.approve"), input).await?;
         Ok(())
@@ -727,7 +729,7 @@ impl AftersalesEngine {
                     let pending = self
                         .search_cancellations(
                             &shop,
-                            json!({ "order_ids": [tiktok_order_id], "cancel_status": cancel_status::PENDING }),
+                            json!({ "order_ids": [tiktok_order_id], "cancel_status": [cancel_status::PENDING] }),
                         )
                         .await?;
                     lease.renew().await?;
@@ -735,11 +737,12 @@ impl AftersalesEngine {
                         // The buyer asked already: approving is the cancellation.
                         Some(c) => self.approve_cancellation(&shop, &c.id).await?,
                         None => {
-                            let mut input = CallInput::json(&json!({
+                            // No idempotency key (the SDK takes none): never sent blindly twice; a
+                            // lost answer is settled by the next pass, which reads the order first.
+                            let input = CallInput::json(&json!({
                                 "order_id": tiktok_order_id,
                                 "cancel_reason": config.seller_cancel_reason,
                             }));
-                            input.idempotency_key = Some(idempotency_key("seller-cancel", tiktok_order_id, "create"));
                             shop.call(op("cancellations.create"), input).await?;
                         }
                     }
@@ -1151,7 +1154,7 @@ impl AftersalesEngine {
             .search_cancellations(&shop, json!({ "update_time_ge": from }))
             .await?;
         cancellations.extend(
-            self.search_cancellations(&shop, json!({ "cancel_status": cancel_status::PENDING }))
+            self.search_cancellations(&shop, json!({ "cancel_status": [cancel_status::PENDING] }))
                 .await?,
         );
         let mut seen = HashSet::new();

@@ -295,7 +295,6 @@ pub fn partial_edit_of(changed: &HashSet<&'static str>, current: &ProductRequest
     ProductPartialEdit {
         title: pick("title").then(|| current.title.clone()),
         description: pick("description").then(|| current.description.clone()),
-        category_id: pick("category_id").then(|| current.category_id.clone()),
         brand_id: pick("brand_id").then(|| current.brand_id.clone()).flatten(),
         main_images: pick("main_images").then(|| current.main_images.clone()),
         skus: pick("skus").then(|| current.skus.clone()),
@@ -834,7 +833,8 @@ impl ProductExporter {
                 let mut request = mapped.request.clone();
                 request.idempotency_key = None;
                 let changed = edit_plan.unwrap_or_default();
-                let (op, body, partial) = if changed.is_empty() {
+                // Partial Edit cannot change the category (SDK: no `category_id` in its body).
+                let (op, body, partial) = if changed.is_empty() || changed.contains("category_id") {
                     ("products.edit", serde_json::to_value(&request), false)
                 } else {
                     sent_skus = changed.contains("skus");

@@ -43,6 +43,8 @@ async fn call(http: &reqwest::Client, url: String, method: &str, body: Value) ->
 }
 
 struct World {
+    /// Asserts at the end that the TikTok stand-in saw nothing outside the API contract.
+    _contract: common::ContractGuard,
     _dir: tempfile::TempDir,
     store: Arc<dyn Store>,
     tiktok: tts_sandbox::Running,
@@ -204,6 +206,7 @@ async fn world(webhooks: bool) -> World {
         "test-importer",
     ));
     World {
+        _contract: common::ContractGuard::new(&tiktok),
         _dir: dir,
         store,
         tiktok,

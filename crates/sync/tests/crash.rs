@@ -11,6 +11,8 @@ use tts_core::KeyRing;
 use tts_plenty::api::orders::OrderQuery;
 use tts_store::{OrderMappingQuery, SyncStatus};
 
+mod common;
+
 async fn control(base: &str, method: &str, path: &str, body: Value) -> Value {
     let res = reqwest::Client::new()
         .request(method.parse().unwrap(), format!("{base}/_sandbox{path}"))
@@ -32,6 +34,7 @@ async fn a_worker_killed_mid_import_resumes_and_ends_with_each_order_once() {
         .unwrap();
 
     let tiktok = tts_sandbox::start(tts_sandbox::Config::default()).await.unwrap();
+    let _contract = common::ContractGuard::new(&tiktok);
     let plenty_config = tts_plenty_sandbox::Config {
         window: Duration::from_secs(1),
         ..Default::default()

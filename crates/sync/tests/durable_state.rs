@@ -48,6 +48,8 @@ fn now() -> i64 {
 }
 
 struct World {
+    /// Asserts at the end that the TikTok stand-in saw nothing outside the API contract.
+    _contract: common::ContractGuard,
     _dir: tempfile::TempDir,
     store: Arc<dyn Store>,
     tiktok: tts_sandbox::Running,
@@ -292,6 +294,7 @@ async fn world(webhooks: bool, audit_delay_ms: u64) -> World {
     .unwrap();
     let config = common::stand_in_product_config(&shop_id, &sales);
     World {
+        _contract: common::ContractGuard::new(&tiktok),
         _dir: dir,
         store,
         tiktok,

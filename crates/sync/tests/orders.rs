@@ -26,6 +26,8 @@ async fn control(http: &reqwest::Client, base: &str, method: &str, path: &str, b
 }
 
 struct World {
+    /// Asserts at the end that the TikTok stand-in saw nothing outside the API contract.
+    _contract: common::ContractGuard,
     _dir: tempfile::TempDir,
     store: Arc<dyn Store>,
     tiktok: tts_sandbox::Running,
@@ -79,6 +81,7 @@ async fn world(webhooks: bool) -> World {
     ));
 
     World {
+        _contract: common::ContractGuard::new(&tiktok),
         _dir: dir,
         store,
         tiktok,
@@ -101,6 +104,7 @@ async fn webhook_driven_import_creates_each_order_once_and_follows_cancellations
         importer,
         _dir,
         _plenty,
+        _contract,
     } = world(true).await;
     // 30 paid orders; webhooks arrive twice each and out of order
     let created = control(
@@ -270,6 +274,7 @@ async fn reconciliation_imports_without_webhooks_resumes_from_its_cursor_and_nev
         importer,
         _dir,
         _plenty,
+        _contract,
     } = world(false).await;
     let created = control(
         &http,

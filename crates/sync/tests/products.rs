@@ -75,6 +75,8 @@ fn now() -> i64 {
 }
 
 struct World {
+    /// Asserts at the end that the TikTok stand-in saw nothing outside the API contract.
+    _contract: common::ContractGuard,
     _dir: tempfile::TempDir,
     store: Arc<dyn Store>,
     tiktok: tts_sandbox::Running,
@@ -312,6 +314,7 @@ async fn world_with(webhooks: bool, small_images: &[i64]) -> World {
     .unwrap();
     let config = common::stand_in_product_config(&shop_id, &sales);
     World {
+        _contract: common::ContractGuard::new(&tiktok),
         _dir: dir,
         store,
         tiktok,
@@ -803,7 +806,7 @@ async fn stock_changes_reach_tiktok_with_the_buffer_and_unchanged_skus_are_not_s
         .find(|s| s["id"].as_str() == Some(sku.as_str()))
         .unwrap()
         .clone();
-    assert_eq!(on_tiktok["price"]["amount"], "23.45");
+    assert_eq!(on_tiktok["price"]["sale_price"], "23.45");
     assert_eq!(on_tiktok["price"]["currency"], "EUR");
 
     // A triggered push of one variation reads its stock and sends it at once.

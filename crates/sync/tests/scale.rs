@@ -248,6 +248,8 @@ struct Setup {
 }
 
 struct World {
+    /// Asserts at the end that the TikTok stand-in saw nothing outside the API contract.
+    _contract: common::ContractGuard,
     _dir: tempfile::TempDir,
     store: Arc<dyn Store>,
     relay: Arc<Relay>,
@@ -480,6 +482,7 @@ async fn world(setup: Setup) -> World {
         .unwrap(),
     );
     World {
+        _contract: common::ContractGuard::new(&tiktok),
         _dir: dir,
         store,
         relay,

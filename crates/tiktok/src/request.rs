@@ -196,7 +196,7 @@ pub fn build_request(api_base: &str, app: &AppCredentials, parts: RequestParts<'
         (BodyKind::None, Some(_)) => {
             return Err(Error::invalid_argument(
                 "body",
-                format!("{} is a GET and takes no body", op.id),
+                format!("{} takes no body", op.id),
             ));
         }
         (BodyKind::Json, Some(RequestBody::Json(bytes))) => {

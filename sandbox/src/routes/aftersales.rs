@@ -20,7 +20,12 @@ pub fn cancellation_search(req: &Req, s: &mut State) -> ApiResult {
         strings(&body["order_ids"]),
         strings(&body["cancel_types"]),
     );
-    let status = body["cancel_status"].as_str();
+    // A list of statuses (SDK `SearchCancellationsRequestBody`); a single string is read as a list of one
+    // (the contract check still records it as a divergence).
+    let statuses: Vec<String> = match &body["cancel_status"] {
+        Value::String(s) => vec![s.clone()],
+        v => strings(v),
+    };
     let mut list: Vec<_> = s
         .cancellations
         .values()
@@ -28,7 +33,7 @@ pub fn cancellation_search(req: &Req, s: &mut State) -> ApiResult {
         .filter(|c| ids.is_empty() || ids.contains(&c.id))
         .filter(|c| orders.is_empty() || orders.contains(&c.order_id))
         .filter(|c| types.is_empty() || types.contains(&c.cancel_type))
-        .filter(|c| status.is_none_or(|st| c.status == st))
+        .filter(|c| statuses.is_empty() || statuses.contains(&c.status))
         .filter(|c| {
             in_window(&body, "create_time", c.create_time) && in_window(&body, "update_time", c.update_time)
         })

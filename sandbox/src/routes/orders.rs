@@ -171,7 +171,7 @@ pub fn package_detail(req: &Req, s: &mut State) -> ApiResult {
         .get(req.params[0])
         .filter(|p| p.shop_id == req.shop())
         .ok_or_else(|| ApiError::not_found("package", req.params[0]))?;
-    Ok(p.to_json())
+    Ok(p.detail_json())
 }
 
 pub fn ship_package(req: &Req, s: &mut State) -> ApiResult {
@@ -228,7 +228,7 @@ pub fn mark_shipped(req: &Req, s: &mut State) -> ApiResult {
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect());
     let package_id = s.mark_shipped(order_id, items, tn.into(), pid.into(), req.now)?;
-    Ok(json!({ "order_id": order_id, "package_id": package_id, "packages": [{ "id": package_id }] }))
+    Ok(json!({ "order_id": order_id, "package_id": package_id }))
 }
 
 pub fn tracking(req: &Req, s: &mut State) -> ApiResult {

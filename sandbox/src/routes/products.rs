@@ -100,7 +100,12 @@ pub fn edit(req: &Req, s: &mut State) -> ApiResult {
 }
 
 pub fn partial_edit(req: &Req, s: &mut State) -> ApiResult {
-    s.edit_product(req.shop(), req.params[0], req.json()?, true, req.now)
+    let mut data = s.edit_product(req.shop(), req.params[0], req.json()?, true, req.now)?;
+    // Partial Edit answers without `warnings` (SDK `PartialEditProductResponseData`).
+    if let Some(m) = data.as_object_mut() {
+        m.remove("warnings");
+    }
+    Ok(data)
 }
 
 fn ids(req: &Req, max: usize) -> Result<Vec<String>, ApiError> {
@@ -312,7 +317,7 @@ pub fn listing_check(req: &Req, s: &mut State) -> ApiResult {
             json!({ "check_result": "PASS", "fail_reasons": [], "listing_quality": { "current_tier": "GOOD" } })
         }
         Err(e) => {
-            json!({ "check_result": "FAILED", "fail_reasons": [{ "code": e.code, "reasons": [e.message] }], "listing_quality": { "current_tier": "POOR" } })
+            json!({ "check_result": "FAILED", "fail_reasons": [{ "code": e.code, "message": e.message }], "listing_quality": { "current_tier": "POOR" } })
         }
     })
 }
@@ -397,7 +402,17 @@ pub fn recommend_category(req: &Req, _s: &mut State) -> ApiResult {
         .find(|(w, _)| title.contains(w))
         .map(|(_, id)| *id)
         .unwrap_or("600031");
-    Ok(json!({ "leaf_category_id": leaf, "categories": catalog::category_chain(leaf) }))
+    // Recommended categories carry `name` and `level`, not `local_name` / `parent_id` (SDK
+    // `RecommendCategoryResponseDataCategories`).
+    let categories: Vec<Value> = catalog::category_chain(leaf)
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({ "id": c["id"], "name": c["local_name"], "level": i + 1, "is_leaf": c["is_leaf"],
+                    "permission_statuses": ["AVAILABLE"] })
+        })
+        .collect();
+    Ok(json!({ "leaf_category_id": leaf, "categories": categories }))
 }
 
 #[cfg(test)]

@@ -44,9 +44,8 @@ pub struct ReturnRequest {
 impl Cancellation {
     pub fn to_json(&self) -> Value {
         json!({
-            "id": self.id, "cancel_id": self.id, "order_id": self.order_id, "cancel_type": self.cancel_type,
-            "status": self.status, "cancel_status": self.status, "role": self.role, "cancel_reason": self.reason,
-            "reject_reason": self.reject_reason.clone().unwrap_or_default(),
+            "cancel_id": self.id, "order_id": self.order_id, "cancel_type": self.cancel_type,
+            "cancel_status": self.status, "role": self.role, "cancel_reason": self.reason,
             "create_time": self.create_time, "update_time": self.update_time,
         })
     }
@@ -59,7 +58,6 @@ impl ReturnRequest {
             "return_status": self.status, "return_reason": self.reason, "role": "BUYER",
             "return_line_items": self.line_item_ids.iter().map(|id| json!({ "order_line_item_id": id })).collect::<Vec<_>>(),
             "refund_amount": { "currency": self.currency, "refund_total": self.refund_total },
-            "decisions": self.decisions,
             "create_time": self.create_time, "update_time": self.update_time,
         })
     }

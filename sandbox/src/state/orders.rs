@@ -239,12 +239,26 @@ fn mask_text(s: &str) -> String {
 }
 
 impl Package {
+    /// An item of Search Packages: `id` and `status` (SDK `SearchPackageResponseDataPackages`).
     pub fn to_json(&self) -> Value {
         json!({
             "id": self.id,
+            "status": self.status,
+            "orders": [{ "id": self.order_id, "skus": [] }],
+            "order_line_item_ids": self.line_item_ids,
+            "tracking_number": self.tracking_number,
+            "shipping_provider_id": self.shipping_provider_id,
+            "shipping_provider_name": self.shipping_provider_name,
+            "create_time": self.create_time,
+            "update_time": self.update_time,
+        })
+    }
+
+    /// Get Package Detail: `package_id` and `package_status` (SDK `GetPackageDetailResponseData`).
+    pub fn detail_json(&self) -> Value {
+        json!({
             "package_id": self.id,
             "package_status": self.status,
-            "order_id": self.order_id,
             "orders": [{ "id": self.order_id, "skus": [] }],
             "order_line_item_ids": self.line_item_ids,
             "tracking_number": self.tracking_number,

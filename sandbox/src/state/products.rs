@@ -75,24 +75,36 @@ impl Product {
             json!({ "status": match self.status.as_str() { "PENDING" => "AUDITING", "FAILED" => "REJECTED", _ => "APPROVED" } }),
         );
         m.insert("audit_failed_reasons".into(), json!(self.audit_failed_reasons));
-        m.insert(
-            "sales_regions".into(),
-            json!([self.body["__region"].as_str().unwrap_or("US")]),
-        );
-        m.remove("__region");
-        m.remove("idempotency_key");
-        m.remove("save_mode");
+        // The write shape becomes the read shape of Get Product (SDK `GetProductResponseData`).
+        for key in [
+            "__region",
+            "idempotency_key",
+            "save_mode",
+            "category_id",
+            "category_version",
+            "listing_platforms",
+        ] {
+            m.remove(key);
+        }
+        if let Some(brand) = m.remove("brand_id") {
+            m.insert("brand".into(), json!({ "id": brand }));
+        }
+        if let Some(ids) = m.remove("delivery_option_ids") {
+            let list: Vec<Value> = ids
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|id| json!({ "id": id, "is_available": true }))
+                .collect();
+            m.insert("delivery_options".into(), json!(list));
+        }
         for sku in m
             .get_mut("skus")
             .and_then(|s| s.as_array_mut())
             .into_iter()
             .flatten()
         {
-            let total: i64 = sku["inventory"]
-                .as_array()
-                .map(|a| a.iter().map(|i| i["quantity"].as_i64().unwrap_or(0)).sum())
-                .unwrap_or(0);
-            sku["stock_infos"] = json!([{ "available_stock": total }]);
+            sku["price"] = read_price(&sku["price"]);
         }
         v
     }
@@ -102,7 +114,7 @@ impl Product {
             .as_array()
             .map(|a| {
                 a.iter()
-                    .map(|s| json!({ "id": s["id"], "seller_sku": s["seller_sku"], "price": s["price"], "inventory": s["inventory"] }))
+                    .map(|s| json!({ "id": s["id"], "seller_sku": s["seller_sku"], "price": read_price(&s["price"]), "inventory": s["inventory"] }))
                     .collect()
             })
             .unwrap_or_default();
@@ -112,6 +124,13 @@ impl Product {
             "sales_regions": [self.body["__region"].as_str().unwrap_or("US")],
         })
     }
+}
+
+/// A SKU price as products are read: the written `{amount, currency}` becomes `{currency, sale_price,
+/// tax_exclusive_price}` (SDK `GetProductResponseDataSkusPrice`; the sandbox has no tax).
+fn read_price(written: &Value) -> Value {
+    let amount = written["amount"].clone();
+    json!({ "currency": written["currency"], "sale_price": amount, "tax_exclusive_price": amount })
 }
 
 fn title_range(region: &str) -> (usize, usize) {
@@ -302,9 +321,25 @@ impl State {
     }
 
     fn sku_result(body: &Value) -> Value {
-        json!(body["skus"].as_array().map(|a| a.iter().map(|s| json!({
-            "id": s["id"], "seller_sku": s["seller_sku"], "sales_attributes": s.get("sales_attributes").cloned().unwrap_or(json!([])),
-        })).collect::<Vec<_>>()).unwrap_or_default())
+        let attrs = |s: &Value| -> Vec<Value> {
+            s["sales_attributes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| json!({ "id": a["id"], "value_id": a["value_id"] }))
+                .collect()
+        };
+        json!(
+            body["skus"]
+                .as_array()
+                .map(|a| a
+                    .iter()
+                    .map(|s| json!({
+                        "id": s["id"], "seller_sku": s["seller_sku"], "sales_attributes": attrs(s),
+                    }))
+                    .collect::<Vec<_>>())
+                .unwrap_or_default()
+        )
     }
 
     fn start_audit(&mut self, id: &str, now: i64) {
@@ -587,7 +622,6 @@ impl State {
                 .map(|s| {
                     let wh: Vec<Value> = s["inventory"].as_array().into_iter().flatten().map(|w| json!({
                         "warehouse_id": w["warehouse_id"], "available_quantity": w["quantity"], "committed_quantity": 0,
-                        "total_quantity": w["quantity"],
                     })).collect();
                     let total: i64 = s["inventory"].as_array().into_iter().flatten().map(|w| w["quantity"].as_i64().unwrap_or(0)).sum();
                     json!({ "id": s["id"], "seller_sku": s["seller_sku"], "total_available_quantity": total,

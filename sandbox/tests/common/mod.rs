@@ -55,6 +55,30 @@ pub struct Sb {
     pub token: String,
 }
 
+/// Every answer the sandbox gave in a test holds to the API contract (requests are not checked here:
+/// these tests send wrong ones on purpose).
+impl Drop for Sb {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let answers: Vec<String> = self
+            .running
+            .sandbox
+            .contract
+            .divergences()
+            .into_iter()
+            .filter(|(d, _)| d.path.starts_with("data"))
+            .map(|(d, n)| format!("  {d} (seen {n}x)"))
+            .collect();
+        assert!(
+            answers.is_empty(),
+            "the sandbox answered outside the API contract:\n{}",
+            answers.join("\n")
+        );
+    }
+}
+
 pub struct Resp {
     pub status: u16,
     pub json: Value,

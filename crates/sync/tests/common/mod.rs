@@ -205,3 +205,35 @@ pub fn stand_in_product_config(
         ..Default::default()
     }
 }
+
+/// Fails with every divergence the TikTok stand-in recorded: a request our client or engines sent, or
+/// an answer the stand-in gave, that leaves the API contract (`GET /_sandbox/contract`).
+pub fn assert_contract_clean(tiktok: &tts_sandbox::Sandbox) {
+    let found = tiktok.contract.divergences();
+    let list: Vec<String> = found.iter().map(|(d, n)| format!("  {d} (seen {n}x)")).collect();
+    assert!(
+        list.is_empty(),
+        "the TikTok stand-in saw {} divergences from the API contract:\n{}",
+        list.len(),
+        list.join("\n")
+    );
+}
+
+/// Held by each suite's world: when the test ends (without already failing), asserts the stand-in saw
+/// no divergence from the API contract.
+pub struct ContractGuard(Arc<tts_sandbox::Sandbox>);
+
+impl ContractGuard {
+    pub fn new(tiktok: &tts_sandbox::Running) -> Self {
+        assert!(tiktok.sandbox.contract.enabled(), "the contract check is on");
+        ContractGuard(tiktok.sandbox.clone())
+    }
+}
+
+impl Drop for ContractGuard {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_contract_clean(&self.0);
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::lenient;
-use super::product::Price;
+use super::product::{ListPrice, Price};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -19,5 +19,5 @@ pub struct SkuPrice {
     pub id: String,
     pub price: Price,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub list_price: Option<Price>,
+    pub list_price: Option<ListPrice>,
 }

@@ -78,7 +78,8 @@ pub struct ProductRequest {
 }
 
 /// Body of Partial Edit (`POST /product/202309/products/{id}/partial_edit`): every top-level property
-/// is optional and replaces that property as a whole.
+/// is optional and replaces that property as a whole. It cannot change the category (SDK
+/// `PartialEditProductRequestBody` has no `category_id`): that takes a full Edit.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProductPartialEdit {
@@ -86,8 +87,6 @@ pub struct ProductPartialEdit {
     pub title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub brand_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,7 +132,7 @@ pub struct Sku {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<Price>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub list_price: Option<Price>,
+    pub list_price: Option<ListPrice>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inventory: Vec<Inventory>,
     /// ≤ 3, the same attribute set on every SKU; empty for a single-SKU product.
@@ -160,6 +159,16 @@ pub struct Price {
         skip_serializing_if = "Option::is_none"
     )]
     pub sale_price: Option<String>,
+}
+
+/// A SKU's list (strike-through) price: `{amount, currency}`, no `sale_price` (SDK
+/// `CreateProductRequestBodySkusListPrice`, the same in Edit, Partial Edit and Update Price).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ListPrice {
+    #[serde(deserialize_with = "lenient::string")]
+    pub amount: String,
+    pub currency: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -272,7 +281,18 @@ pub struct CreatedSku {
     pub seller_sku: String,
     #[serde(deserialize_with = "lenient::opt_string")]
     pub external_sku_id: Option<String>,
-    pub sales_attributes: Vec<SalesAttribute>,
+    pub sales_attributes: Vec<CreatedSalesAttribute>,
+}
+
+/// A sales attribute of a created SKU as TikTok answers it: ids only (SDK
+/// `CreateProductResponseDataSkusSalesAttributes`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CreatedSalesAttribute {
+    #[serde(deserialize_with = "lenient::string")]
+    pub id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub value_id: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
