@@ -61,7 +61,16 @@ fn main() {
     let per_req: usize = env::<usize>("BENCH_IDS", 1).clamp(1, 5);
     let op: String = env("BENCH_OP", "detail".to_string());
     let mut child = Command::new(env!("CARGO_BIN_EXE_tts-sandbox"))
-        .args(["--port", "0", "--rate-limit", "off", "--orders", "50", "--contract-check", "off"])
+        .args([
+            "--port",
+            "0",
+            "--rate-limit",
+            "off",
+            "--orders",
+            "50",
+            "--contract-check",
+            "off",
+        ])
         .env("TTS_SANDBOX_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

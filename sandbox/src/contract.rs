@@ -246,7 +246,10 @@ mod tests {
         );
         c.clear();
         assert!(c.divergences().is_empty());
-        c.webhook(11, &json!({ "order_id": "1", "cancel_state": "X", "create_time": "5" }));
+        c.webhook(
+            11,
+            &json!({ "order_id": "1", "cancel_state": "X", "create_time": "5" }),
+        );
         let found: Vec<String> = c.divergences().iter().map(|(d, _)| d.to_string()).collect();
         assert_eq!(
             found,

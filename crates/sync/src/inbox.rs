@@ -68,6 +68,8 @@ pub struct BatchReport {
     pub given_up: usize,
     /// Claims that ran out before the message was finished (another worker has it now).
     pub lost: usize,
+    /// The shortest retry delay given to a failed message, so the consumer wakes for it.
+    pub first_retry: Option<Duration>,
 }
 
 /// The key events must be ordered by: the order, package or product they are about. Events without
@@ -163,6 +165,9 @@ impl InboxProcessor {
                         notification = %message.notification_id, attempts = message.attempts,
                         code = %e.code(), retry = ?retry, "webhook handling failed"
                     );
+                    if let Some(delay) = retry {
+                        report.first_retry = Some(report.first_retry.map_or(delay, |d| d.min(delay)));
+                    }
                     self.record(&mut report, &message, Some(&e.to_string()), retry)
                         .await?;
                 }
@@ -219,12 +224,21 @@ impl InboxProcessor {
         wake: &Notify,
         ready: impl Fn() -> bool,
     ) {
+        // When the earliest retry this worker scheduled falls due: it sleeps no longer than that.
+        let mut retry_due: Option<tokio::time::Instant> = None;
         while !*shutdown.borrow() {
             let idle = if !ready() {
                 true
             } else {
                 match self.run_once().await {
-                    Ok(report) => report.claimed == 0,
+                    Ok(report) => {
+                        if let Some(delay) = report.first_retry {
+                            // A little after the delay, so the message is due when claimed.
+                            let due = tokio::time::Instant::now() + delay + Duration::from_millis(5);
+                            retry_due = Some(retry_due.map_or(due, |d| d.min(due)));
+                        }
+                        report.claimed == 0
+                    }
                     Err(e) => {
                         tracing::error!(code = %e.code(), error = %e, "inbox batch failed");
                         true
@@ -232,8 +246,18 @@ impl InboxProcessor {
                 }
             };
             if idle {
+                let now = tokio::time::Instant::now();
+                let mut sleep = self.settings.idle_poll;
+                match retry_due {
+                    Some(due) if due <= now => {
+                        retry_due = None;
+                        continue;
+                    }
+                    Some(due) => sleep = sleep.min(due - now),
+                    None => {}
+                }
                 tokio::select! {
-                    _ = tokio::time::sleep(self.settings.idle_poll) => {}
+                    _ = tokio::time::sleep(sleep) => {}
                     _ = wake.notified() => {}
                     _ = shutdown.changed() => {}
                 }
