@@ -444,7 +444,7 @@ impl ControlPlane {
                         queued_run_id: Some(run.id),
                         full: false,
                     };
-                    let outcome = runner.run(request, now_unix()).await;
+                    let outcome = runner.run(request, tts_store::now_seconds()).await;
                     lock(&this.in_flight).remove(&(shop.clone(), lane(kind)));
                     match outcome {
                         Ok(RunOutcome::Busy { holder }) => {
@@ -510,8 +510,8 @@ impl ControlPlane {
                 tracing::error!(code = %e.code(), error = %e, "queued sync runs could not be started");
             }
             let queued = tokio::select! {
-                _ = sync_tick.tick() => self.queue_reconciliation(None, now_unix()).await,
-                _ = stock_tick.tick() => self.queue_reconciliation(Some(SyncKind::Inventory), now_unix()).await,
+                _ = sync_tick.tick() => self.queue_reconciliation(None, tts_store::now_seconds()).await,
+                _ = stock_tick.tick() => self.queue_reconciliation(Some(SyncKind::Inventory), tts_store::now_seconds()).await,
                 _ = self.scheduler_wake.notified() => Ok(Vec::new()),
                 _ = shutdown.changed() => break,
             };
@@ -616,10 +616,4 @@ pub fn run_state(run: &SyncRun) -> &'static str {
     } else {
         run.status.as_str()
     }
-}
-
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -15,9 +15,7 @@ use tts_core::{Error, ErrorCode, Result};
 use tts_store::RunStatus;
 use tts_sync::control::{ControlPlane, ControlSettings, is_queued};
 use tts_sync::inbox::EventHandler;
-use tts_sync::runner::{Engines, Runner, RunnerSettings, SyncKind};
-use tts_tiktok::client::{Client, ClientOptions};
-use tts_tiktok::request::AppCredentials;
+use tts_sync::runner::{Runner, RunnerSettings, SyncKind};
 use tts_tiktok::webhook::{Notification, sign};
 
 const APP_KEY: &str = "app-key";
@@ -36,24 +34,7 @@ fn settings(sync_interval: Duration) -> ControlSettings {
 }
 
 fn runner(store: Arc<dyn tts_store::Store>) -> Arc<Runner> {
-    // Nothing listens on port 9: no pass gets as far as a request.
-    let tiktok = Client::new(
-        AppCredentials::new(APP_KEY, secret(APP_SECRET)).unwrap(),
-        ClientOptions {
-            api_base: "http://127.0.0.1:9".into(),
-            auth_base: "http://127.0.0.1:9".into(),
-            ..Default::default()
-        },
-        None,
-    )
-    .unwrap();
-    let plenty = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
-        "http://127.0.0.1:9".to_string(),
-        "u".to_string(),
-        "p".to_string(),
-    ))
-    .unwrap();
-    let engines = Engines::build(store.clone(), tiktok, plenty, "test").unwrap();
+    let engines = common::offline_engines(store.clone(), APP_KEY, APP_SECRET);
     Arc::new(Runner::new(
         engines,
         store,

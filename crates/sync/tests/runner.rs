@@ -8,33 +8,13 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tts_core::secret::secret;
 use tts_store::RunStatus;
 use tts_sync::runner::{
     Engines, RunEvent, RunOutcome, RunRequest, Runner, RunnerSettings, SyncKind, lease_name,
 };
-use tts_tiktok::client::{Client, ClientOptions};
-use tts_tiktok::request::AppCredentials;
 
 fn engines(store: Arc<dyn tts_store::Store>) -> Engines {
-    // Nothing listens on port 9: no pass gets as far as a request.
-    let tiktok = Client::new(
-        AppCredentials::new("app", secret("secret")).unwrap(),
-        ClientOptions {
-            api_base: "http://127.0.0.1:9".into(),
-            auth_base: "http://127.0.0.1:9".into(),
-            ..Default::default()
-        },
-        None,
-    )
-    .unwrap();
-    let plenty = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
-        "http://127.0.0.1:9".to_string(),
-        "u".to_string(),
-        "p".to_string(),
-    ))
-    .unwrap();
-    Engines::build(store, tiktok, plenty, "test").unwrap()
+    common::offline_engines(store, "app", "secret")
 }
 
 fn request(kind: SyncKind, queued: Option<i64>) -> RunRequest {

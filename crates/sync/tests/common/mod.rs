@@ -237,3 +237,25 @@ impl Drop for ContractGuard {
         }
     }
 }
+
+/// The five engines over `store`, with both APIs pointing at port 9 where nothing listens: a pass
+/// fails before any request, which is all the runner's and scheduler's guarantees need.
+pub fn offline_engines(store: Arc<dyn Store>, app_key: &str, app_secret: &str) -> tts_sync::runner::Engines {
+    let tiktok = Client::new(
+        AppCredentials::new(app_key, secret(app_secret)).unwrap(),
+        ClientOptions {
+            api_base: "http://127.0.0.1:9".into(),
+            auth_base: "http://127.0.0.1:9".into(),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    let plenty = tts_plenty::client::Client::new(tts_plenty::client::ClientOptions::new(
+        "http://127.0.0.1:9".to_string(),
+        "u".to_string(),
+        "p".to_string(),
+    ))
+    .unwrap();
+    tts_sync::runner::Engines::build(store, tiktok, plenty, "test").unwrap()
+}
