@@ -5,10 +5,18 @@ import { resolveConfig } from 'tiktok-shop-plentyone/server'
 
 const base = { appKey: 'k', appSecret: 's', serviceId: '1', region: 'US', redirectUri: 'https://shop.example/api/tiktok/callback', databaseUrl: 'memory:' }
 
-test('in production the admin token is required; elsewhere it is optional', () => {
+test('admin access: the token guards it; without one it is closed; the insecure opt-out is explicit and never in production', () => {
+  const token = 'x'.repeat(32)
   assert.throws(() => resolveConfig(base, { NODE_ENV: 'production' }), (e) => e.code === 'TTS_CONFIG_INVALID' && /TIKTOK_SHOP_ADMIN_TOKEN .*required when NODE_ENV=production/.test(e.message))
-  assert.doesNotThrow(() => resolveConfig({ ...base, adminToken: 'x'.repeat(32) }, { NODE_ENV: 'production' }))
-  assert.doesNotThrow(() => resolveConfig(base, {}))
+  assert.equal(resolveConfig({ ...base, adminToken: token }, { NODE_ENV: 'production' }).adminAccess, 'token')
+  assert.equal(resolveConfig(base, {}).adminAccess, 'closed', 'no token outside production: closed, not open')
+  assert.equal(resolveConfig(base, { TIKTOK_SHOP_ADMIN_TOKEN: token }).adminAccess, 'token')
+  assert.equal(resolveConfig(base, { TIKTOK_SHOP_INSECURE_OPEN_ADMIN: 'true' }).adminAccess, 'open')
+  assert.equal(resolveConfig({ ...base, insecureOpenAdmin: true }, {}).adminAccess, 'open')
+  assert.equal(resolveConfig(base, { TIKTOK_SHOP_INSECURE_OPEN_ADMIN: 'false' }).adminAccess, 'closed')
+  assert.throws(() => resolveConfig(base, { NODE_ENV: 'production', TIKTOK_SHOP_INSECURE_OPEN_ADMIN: '1' }), (e) => e.code === 'TTS_CONFIG_INVALID' && /TIKTOK_SHOP_INSECURE_OPEN_ADMIN .*refused when NODE_ENV=production/.test(e.message))
+  assert.throws(() => resolveConfig({ ...base, adminToken: token, insecureOpenAdmin: true }, {}), (e) => /both set: keep the token and remove the opt-out/.test(e.message))
+  assert.throws(() => resolveConfig(base, { TIKTOK_SHOP_INSECURE_OPEN_ADMIN: 'sure' }), (e) => /TIKTOK_SHOP_INSECURE_OPEN_ADMIN \(configuration.insecureOpenAdmin\) must be true or false, got "sure"/.test(e.message))
 })
 
 test('PLENTY_ID must be a positive client id when PlentyONE is configured', () => {

@@ -3,6 +3,7 @@
 // a buyer's cancellation follows, and triggered runs of every kind export the catalogue, push stock and
 // report their progress. Both stand-ins run as processes (debug builds).
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
@@ -21,6 +22,9 @@ const { createConfig } = require('../examples/plentyone-middleware/dist/middlewa
 const quiet = { handler: Object.fromEntries(['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'info', 'debug'].map((s) => [s, () => {}])) }
 const dir = mkdtempSync(join(tmpdir(), 'tts-alokai-orders-'))
 let tiktok, plenty, mw, runtime
+const adminToken = randomBytes(24).toString('base64url')
+/** The admin routes are closed without the token: this suite's calls to them carry it. */
+const ADMIN = { authorization: `Bearer ${adminToken}` }
 
 before(async () => {
   plenty = await startPlentySandbox(['--window-secs', '1'])
@@ -32,7 +36,7 @@ before(async () => {
     tiktok: {
       appKey: info.app_key, appSecret: info.app_secret, serviceId: info.service_id, region: 'US',
       redirectUri: 'http://127.0.0.1/api/tiktok/callback', apiBase: info.base_url, authBase: info.base_url, authorizeBase: info.base_url,
-      databaseUrl: `sqlite://${join(dir, 'mw.db')}`, encryptionKey: generateEncryptionKey(),
+      databaseUrl: `sqlite://${join(dir, 'mw.db')}`, encryptionKey: generateEncryptionKey(), adminToken,
       plenty: { restUrl: plenty.info.base_url, username: plenty.info.username, password: plenty.info.password, plentyId: 1000 },
       sync: {
         defaults: {
@@ -73,7 +77,7 @@ async function waitFor(check, ms = 20000) {
 
 test('paid orders become one PlentyONE order each; a cancellation follows', async () => {
   assert.ok(runtime.enginesRunning, 'the sync runs when PlentyONE is configured')
-  const connected = await (await fetch(`${mw.url}/api/tiktok/auth`, { headers: { accept: 'application/json' } })).json()
+  const connected = await (await fetch(`${mw.url}/api/tiktok/auth`, { headers: { accept: 'application/json', ...ADMIN } })).json()
   const shopId = connected.shops[0].shopId
   assert.deepEqual(runtime.integration.shops, [shopId], 'the connected shop was added to the engines')
 
@@ -131,7 +135,7 @@ test('triggered runs of every kind finish; products, stock and progress are visi
   runtime.config.sync.shops[shopId] = { products: { inventory: { warehouses: { links: [{ plenty_warehouse_id: 1, tiktok_warehouse_id: sales }] } } } }
   await runtime.applyShopSettings(shopId)
 
-  const res = await fetch(`${mw.url}/api/tiktok/sync/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ shopId }) })
+  const res = await fetch(`${mw.url}/api/tiktok/sync/trigger`, { method: 'POST', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify({ shopId }) })
   assert.equal(res.status, 202, await res.clone().text())
   const status = await waitFor(async () => {
     const s = await runtime.syncStatus()
@@ -153,7 +157,7 @@ test('triggered runs of every kind finish; products, stock and progress are visi
 
 test('a full inventory pass can be asked for; a bad flag is refused with its field', async () => {
   const shopId = (await runtime.connection()).shops[0].shopId
-  const post = (body) => fetch(`${mw.url}/api/tiktok/sync/trigger`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const post = (body) => fetch(`${mw.url}/api/tiktok/sync/trigger`, { method: 'POST', headers: { 'content-type': 'application/json', ...ADMIN }, body: JSON.stringify(body) })
   const bad = await post({ shopId, kind: 'inventory', full: 'yes' })
   assert.equal(bad.status, 400)
   assert.equal((await bad.json()).field, 'full')

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import { buildModule, initSDK, isSpecificSdkHttpError, middlewareModule, SdkHttpError } from '@vue-storefront/sdk'
 import { createServer } from '@vue-storefront/middleware'
 import { execFileSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,6 +35,11 @@ const nativeStore = async (url) => (await openStore(url, { encryptionKey: key, s
 /** Every byte SQLite holds for a database file (the file and its write-ahead log). */
 const databaseBytes = (file) => Buffer.concat([file, `${file}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)))
 const secretsSeen = new Set()
+// The admin routes are closed without a token: every middleware here has one, and the admin calls send it.
+const ADMIN_TOKEN = randomBytes(24).toString('base64url')
+const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` }
+/** The SDK as an admin page uses it (with the admin token), or with other headers. */
+const adminSdk = (base, headers = ADMIN) => initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${base}/tiktok`, defaultRequestConfig: { headers } }) })
 
 function tiktokConfig(overrides = {}) {
   return {
@@ -47,6 +53,7 @@ function tiktokConfig(overrides = {}) {
     authorizeBase: info.base_url,
     databaseUrl: 'memory:',
     encryptionKey: key,
+    adminToken: ADMIN_TOKEN,
     ...overrides,
   }
 }
@@ -62,7 +69,7 @@ async function start(tiktok, options = {}) {
 
 /** Starts a connection through the routes and lets the sandbox consent; returns the callback URL (not called yet). */
 async function consent(base) {
-  const auth = await fetch(`${base}/api/tiktok/auth`, { redirect: 'manual' })
+  const auth = await fetch(`${base}/api/tiktok/auth`, { redirect: 'manual', headers: ADMIN })
   assert.equal(auth.status, 302)
   const authorize = new URL(auth.headers.get('location'))
   assert.equal(authorize.origin + authorize.pathname, `${info.base_url}/open/authorize`)
@@ -90,7 +97,7 @@ async function waitUntil(check, ms = 15000) {
 const tokenGets = async () => countFor(await sandbox.control('GET', '/counters'), '/api/v2/token/get')
 
 async function getJson(url, init) {
-  const res = await fetch(url, { ...init, headers: { accept: 'application/json', ...init?.headers } })
+  const res = await fetch(url, { ...init, headers: { accept: 'application/json', ...ADMIN, ...init?.headers } })
   const text = await res.text()
   return { status: res.status, body: text ? JSON.parse(text) : undefined, text, headers: res.headers }
 }
@@ -102,7 +109,7 @@ before(async () => {
   store = await nativeStore(`sqlite://${mainDb}`)
   mw = await start(tiktokConfig({ store }))
   config = mw.config
-  sdk = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${mw.url}/tiktok` }) })
+  sdk = adminSdk(mw.url)
 })
 
 after(async () => {
@@ -477,7 +484,7 @@ describe('inbox processing', () => {
       assert.equal(failing.outcome, null)
       assert.match(failing.lastError, /TTS_SERVICE_UNAVAILABLE: PlentyONE answered 503/)
       // the errors view lists it, without the body
-      const view = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${server.url}/tiktok` }) })
+      const view = adminSdk(server.url)
       const { messages } = await view.tiktok.listInbox({ state: 'failing' })
       assert.deepEqual(messages.map((m) => [m.notificationId, m.attempts, m.lastError]), [['9200000000000000002', 1, 'TTS_SERVICE_UNAVAILABLE: PlentyONE answered 503']])
       assert.equal(messages[0].payload, undefined)
@@ -546,7 +553,7 @@ describe('failures', () => {
       const hook = await getJson(`${server.url}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: raw }) }, body: raw })
       assert.equal(hook.status, 500)
       assert.equal(hook.body.code, 'TTS_STORE')
-      const s = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${server.url}/tiktok` }) })
+      const s = adminSdk(server.url)
       await assert.rejects(s.tiktok.getConnection(), (err) => isSpecificSdkHttpError(err, { statusCode: 500 }) && /shops/.test(err.message))
     } finally {
       await server.close()
@@ -608,11 +615,11 @@ describe('admin token', () => {
       assert.equal((await admin.tiktok.getConnection()).app.adminTokenRequired, true)
 
       for (const path of ['/api/tiktok/auth', '/api/tiktok/connection', '/api/tiktok/orders', '/api/tiktok/sync/status']) {
-        const res = await getJson(`${guarded.url}${path}`, { redirect: 'manual' })
+        const res = await getJson(`${guarded.url}${path}`, { redirect: 'manual', headers: { authorization: '' } })
         assert.equal(res.status, 401, path)
         assert.equal(res.body.code, 'TTS_UNAUTHORIZED')
       }
-      const trigger = await getJson(`${guarded.url}/api/tiktok/sync/trigger`, { method: 'POST' })
+      const trigger = await getJson(`${guarded.url}/api/tiktok/sync/trigger`, { method: 'POST', headers: { authorization: '' } })
       assert.equal(trigger.status, 401)
       const auth = await fetch(`${guarded.url}/api/tiktok/auth`, { redirect: 'manual', headers: { 'x-tiktok-admin-token': adminToken } })
       assert.equal(auth.status, 302)
@@ -631,6 +638,44 @@ describe('admin token', () => {
     }
   })
 
+  test('without an admin token the admin routes and SDK methods are closed (403, saying how to set one); webhooks and the callback still work', async () => {
+    const warningsBefore = logged.length
+    const closed = await start(tiktokConfig({ adminToken: undefined }))
+    try {
+      assert.ok(logged.slice(warningsBefore).some(({ severity, text }) => severity === 'warning' && /TIKTOK_SHOP_ADMIN_TOKEN is not set: the admin routes .* answer 403/.test(text)), 'the start says the admin routes are closed')
+      for (const path of ['/api/tiktok/auth', '/api/tiktok/connection', '/api/tiktok/orders', '/api/tiktok/products', '/api/tiktok/inbox', '/api/tiktok/sync/status']) {
+        const res = await getJson(`${closed.url}${path}`, { redirect: 'manual' })
+        assert.equal(res.status, 403, path)
+        assert.equal(res.body.code, 'TTS_ADMIN_TOKEN_NOT_SET', path)
+        assert.match(res.body.message, /Set TIKTOK_SHOP_ADMIN_TOKEN/)
+      }
+      assert.equal((await getJson(`${closed.url}/api/tiktok/sync/trigger`, { method: 'POST' })).status, 403, 'no run is started')
+      await assert.rejects(adminSdk(closed.url).tiktok.getConnection(), (err) => isSpecificSdkHttpError(err, { statusCode: 403 }) && /no admin token is configured/.test(err.message))
+      // TikTok still reaches the webhook route, and a seller's consent still completes
+      const raw = '{"type":1,"tts_notification_id":"9000000000000000002","shop_id":"1","timestamp":1,"data":{}}'
+      const hook = await fetch(`${closed.url}/api/tiktok/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: signWebhook({ appKey: info.app_key, appSecret: info.app_secret, rawBody: raw }) }, body: raw })
+      assert.equal(hook.status, 200)
+      const callback = await fetch(`${closed.url}/api/tiktok/callback?code=abc&state=forged`, { headers: { accept: 'application/json' } })
+      assert.equal(callback.status, 400, 'the callback answers with its own (state) error, not the admin one')
+      assert.equal((await callback.json()).code, 'TTS_STATE_INVALID')
+    } finally {
+      await closed.close()
+    }
+  })
+
+  test('the insecure opt-out opens them, and the start says so loudly', async () => {
+    const before = logged.length
+    const open = await start(tiktokConfig({ adminToken: undefined, insecureOpenAdmin: true }))
+    try {
+      assert.ok(logged.slice(before).some(({ severity, text }) => severity === 'warning' && /^INSECURE: TIKTOK_SHOP_INSECURE_OPEN_ADMIN is set/.test(text)))
+      const conn = await adminSdk(open.url, {}).tiktok.getConnection()
+      assert.equal(conn.app.adminAccess, 'open')
+      assert.equal(conn.app.adminTokenRequired, false)
+    } finally {
+      await open.close()
+    }
+  })
+
   test('an admin token shorter than 24 characters is a configuration problem', () => {
     assert.throws(() => resolveConfig(tiktokConfig({ adminToken: 'short' }), {}), /TIKTOK_SHOP_ADMIN_TOKEN \(configuration\.adminToken\) must be at least 24 characters/)
   })
@@ -640,6 +685,6 @@ test('no token, auth code or app secret was ever logged', () => {
   assert.ok(logged.length > 0, 'the handler saw the log')
   assert.ok(secretsSeen.size >= 3)
   for (const { text } of logged) {
-    for (const secret of [...secretsSeen, info.app_secret, key]) assert.ok(!text.includes(secret), `a secret in: ${text.slice(0, 200)}`)
+    for (const secret of [...secretsSeen, info.app_secret, key, ADMIN_TOKEN]) assert.ok(!text.includes(secret), `a secret in: ${text.slice(0, 200)}`)
   }
 })

@@ -109,6 +109,21 @@ function demoKey() {
   return key
 }
 
+/**
+ * The admin token guarding the admin routes and SDK methods (closed without one): TIKTOK_SHOP_ADMIN_TOKEN if
+ * set, else one generated once and kept in data/.demo-admin-token (0600), never printed.
+ */
+function demoAdminToken() {
+  if (process.env.TIKTOK_SHOP_ADMIN_TOKEN) return process.env.TIKTOK_SHOP_ADMIN_TOKEN
+  const file = join(root, 'data', '.demo-admin-token')
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim()
+  mkdirSync(join(root, 'data'), { recursive: true })
+  const token = require('node:crypto').randomBytes(32).toString('base64url')
+  writeFileSync(file, token + '\n', { mode: 0o600 })
+  chmodSync(file, 0o600)
+  return token
+}
+
 /** Alokai's logger handler for the demo: warnings and errors as one readable line each, the rest dropped. */
 const demoLogger = (() => {
   const line = (level) => (data, meta) => {
@@ -189,6 +204,10 @@ async function main() {
   if (!process.env.TIKTOK_SHOP_DATABASE_URL) {
     for (const f of ['demo.db', 'demo.db-wal', 'demo.db-shm']) rmSync(join(root, 'data', f), { force: true })
   }
+  const adminToken = demoAdminToken()
+  const adminHeaders = { authorization: `Bearer ${adminToken}` }
+  // how a shell refers to the token without printing it
+  const tokenRef = process.env.TIKTOK_SHOP_ADMIN_TOKEN ? '$TIKTOK_SHOP_ADMIN_TOKEN' : '$(cat data/.demo-admin-token)'
   const config = createConfig({
     tiktok: {
       appKey: info.app_key,
@@ -201,6 +220,7 @@ async function main() {
       authorizeBase: info.base_url,
       databaseUrl,
       encryptionKey: demoKey(),
+      adminToken,
       plenty: { restUrl: plenty.info.base_url, username: plenty.info.username, password: plenty.info.password, plentyId: 1000 },
       sync: {
         defaults: {
@@ -226,11 +246,13 @@ async function main() {
   console.log(`  Connection:             ${middleware.url}/api/tiktok/connection`)
   console.log(`  Sync status:            ${middleware.url}/api/tiktok/sync/status`)
   console.log(`  SDK endpoint:           POST ${middleware.url}/tiktok/getConnection`)
+  console.log(`  Admin routes and SDK methods need the admin token (${process.env.TIKTOK_SHOP_ADMIN_TOKEN ? 'TIKTOK_SHOP_ADMIN_TOKEN' : 'generated in data/.demo-admin-token'}):`)
+  console.log(`    curl -H "Authorization: Bearer ${tokenRef}" ${middleware.url}/api/tiktok/sync/status`)
   console.log('')
 
   // 1. connect, exactly as a merchant's browser would (redirects followed)
   say(`following the connect URL ${middleware.url}/api/tiktok/auth`)
-  const connectRes = await fetch(`${middleware.url}/api/tiktok/auth`, { headers: { accept: 'application/json' } })
+  const connectRes = await fetch(`${middleware.url}/api/tiktok/auth`, { headers: { accept: 'application/json', ...adminHeaders } })
   const connected = await connectRes.json()
   if (connectRes.status !== 200) throw new Error(`connect failed: ${connectRes.status} ${JSON.stringify(connected)}`)
   for (const s of connected.shops) say(`connected ${s.name} (${s.region}, shop ${s.shopId}) for ${connected.sellerName}; tokens sealed in the store`)
@@ -238,7 +260,7 @@ async function main() {
 
   // 2. the SDK view of the connection (what a storefront/admin page gets)
   const { initSDK, buildModule, middlewareModule } = require('@vue-storefront/sdk')
-  const sdk = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${middleware.url}/tiktok`, logger: { onRequest() {}, onResponse() {} } }) })
+  const sdk = initSDK({ tiktok: buildModule(middlewareModule, { apiUrl: `${middleware.url}/tiktok`, defaultRequestConfig: { headers: adminHeaders }, logger: { onRequest() {}, onResponse() {} } }) })
   const connection = await sdk.tiktok.getConnection()
   say(`sdk.tiktok.getConnection(): connected=${connection.connected}, shops=[${connection.shops.map((s) => s.shopId).join(', ')}] (no tokens in the answer)`)
 
@@ -376,7 +398,7 @@ async function main() {
   if (!ok) fail('the demo did not complete as expected (see above)')
 
   if (keepRunning) {
-    say(`running until Ctrl-C: open ${middleware.url}/api/tiktok/auth in a browser`)
+    say(`running until Ctrl-C: connect another shop with curl -H "Authorization: Bearer ${tokenRef}" -H 'accept: application/json' ${middleware.url}/api/tiktok/auth`)
     return
   }
   say(ok ? 'demo complete' : 'demo finished with problems')

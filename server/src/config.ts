@@ -41,10 +41,17 @@ export interface TikTokIntegrationConfig {
   /** `PLENTY_REST_URL`, `PLENTY_REST_USERNAME`, `PLENTY_REST_PASSWORD` */
   plenty?: { restUrl?: string; username?: string; password?: string; plentyId?: number | string }
   /**
-   * `TIKTOK_SHOP_ADMIN_TOKEN`: when set, the admin routes (connect, connection, mappings, sync) and every
-   * SDK method require it (`Authorization: Bearer <token>` or `x-tiktok-admin-token`). At least 24 characters.
+   * `TIKTOK_SHOP_ADMIN_TOKEN`: the admin routes (connect, connection, mappings, sync) and every SDK method
+   * require it (`Authorization: Bearer <token>` or `x-tiktok-admin-token`). At least 24 characters. Without
+   * it they are closed (403 `TTS_ADMIN_TOKEN_NOT_SET`) unless `insecureOpenAdmin` opens them.
    */
   adminToken?: string
+  /**
+   * `TIKTOK_SHOP_INSECURE_OPEN_ADMIN`: `true` opens the admin routes and SDK methods to anyone who reaches the
+   * middleware, for local development only. Logged loudly at start; refused with NODE_ENV=production or
+   * together with an admin token.
+   */
+  insecureOpenAdmin?: boolean | string
   /** Lifetime of an OAuth state in seconds (default 600). */
   stateTtlSeconds?: number
   /** A store to use instead of opening one from `databaseUrl` (tests, custom backends). */
@@ -82,10 +89,15 @@ export interface ResolvedConfig {
   /** `plentyId` (the PlentyONE client orders are created in) is needed for the order import. */
   plenty?: { restUrl: string; username: string; password: string; plentyId?: number }
   adminToken?: string
+  /** How the admin routes are guarded: by the token, closed (no token configured) or deliberately open. */
+  adminAccess: AdminAccess
   stateTtlSeconds: number
   client: NonNullable<TikTokIntegrationConfig['client']>
   sync: ResolvedSyncSettings
 }
+
+/** `token`: the admin token is required; `closed`: no token is configured, so every admin call is refused; `open`: the insecure opt-out. */
+export type AdminAccess = 'token' | 'closed' | 'open'
 
 /** One shop's engine settings (each section optional; see `configuration.sync`). */
 export interface ShopEngineSettings {
@@ -239,16 +251,17 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
   const syncIntervalMs = interval('syncInterval', 'TIKTOK_SHOP_SYNC_INTERVAL', DEFAULT_SYNC_INTERVAL_MS, 'e.g. 300000 for 5 minutes')
   const stockIntervalMs = interval('stockInterval', 'TIKTOK_SHOP_STOCK_INTERVAL', DEFAULT_STOCK_INTERVAL_MS, 'e.g. 60000 for a minute')
 
-  let enableWebhooks = true
-  {
-    const { value } = pick('enableWebhooks', 'TIKTOK_SHOP_ENABLE_WEBHOOKS')
-    if (typeof value === 'boolean') enableWebhooks = value
-    else if (typeof value === 'string' && /^(true|1|yes|on)$/i.test(value)) enableWebhooks = true
-    else if (typeof value === 'string' && /^(false|0|no|off)$/i.test(value)) enableWebhooks = false
-    else if (value !== undefined) {
-      problems.push(`${label('enableWebhooks', 'TIKTOK_SHOP_ENABLE_WEBHOOKS')} must be true or false, got ${JSON.stringify(value)}`)
-    }
+  /** A true/false setting (a boolean in configuration, true/false/1/0/yes/no/on/off in the environment). */
+  function flag(key: string, envName: string, fallback: boolean): boolean {
+    const { value } = pick(key, envName)
+    if (value === undefined) return fallback
+    if (typeof value === 'boolean') return value
+    if (typeof value === 'string' && /^(true|1|yes|on)$/i.test(value)) return true
+    if (typeof value === 'string' && /^(false|0|no|off)$/i.test(value)) return false
+    problems.push(`${label(key, envName)} must be true or false, got ${JSON.stringify(value)}`)
+    return fallback
   }
+  const enableWebhooks = flag('enableWebhooks', 'TIKTOK_SHOP_ENABLE_WEBHOOKS', true)
 
   const webhookSecret = str('webhookSecret', 'TIKTOK_SHOP_WEBHOOK_SECRET', false)
 
@@ -330,11 +343,20 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
   if (adminToken !== undefined && adminToken.length < 24) {
     problems.push(`${label('adminToken', 'TIKTOK_SHOP_ADMIN_TOKEN')} must be at least 24 characters (e.g. \`openssl rand -base64 32\`)`)
   }
-  // Open admin routes would let anyone who reaches the middleware connect their own TikTok shop to this
-  // PlentyONE system, or disconnect the merchant's: in production the token is required.
-  if (adminToken === undefined && env.NODE_ENV === 'production') {
+  // Open admin routes would let anyone who reaches the middleware read orders, start runs, connect their own
+  // TikTok shop to this PlentyONE system or disconnect the merchant's: they are closed unless a token is set,
+  // and opening them is a deliberate, development-only choice.
+  const insecureOpenAdmin = flag('insecureOpenAdmin', 'TIKTOK_SHOP_INSECURE_OPEN_ADMIN', false)
+  if (insecureOpenAdmin && adminToken !== undefined) {
+    problems.push(`${label('insecureOpenAdmin', 'TIKTOK_SHOP_INSECURE_OPEN_ADMIN')} and ${label('adminToken', 'TIKTOK_SHOP_ADMIN_TOKEN')} are both set: keep the token and remove the opt-out`)
+  }
+  if (insecureOpenAdmin && env.NODE_ENV === 'production') {
+    problems.push(`${label('insecureOpenAdmin', 'TIKTOK_SHOP_INSECURE_OPEN_ADMIN')} is refused when NODE_ENV=production: set TIKTOK_SHOP_ADMIN_TOKEN instead (generate one with \`openssl rand -base64 32\`)`)
+  }
+  if (adminToken === undefined && !insecureOpenAdmin && env.NODE_ENV === 'production') {
     problems.push(`${label('adminToken', 'TIKTOK_SHOP_ADMIN_TOKEN')} is required when NODE_ENV=production: it protects the admin routes and SDK methods (generate one with \`openssl rand -base64 32\`)`)
   }
+  const adminAccess: AdminAccess = adminToken !== undefined ? 'token' : insecureOpenAdmin ? 'open' : 'closed'
 
   let stateTtlSeconds = 600
   if (cfg.stateTtlSeconds !== undefined) {
@@ -377,6 +399,7 @@ export function resolveConfig(configuration: TikTokIntegrationConfig = {}, env: 
     ...(authorizeBase !== undefined ? { authorizeBase } : {}),
     ...(plenty !== undefined ? { plenty } : {}),
     ...(adminToken !== undefined ? { adminToken } : {}),
+    adminAccess,
     stateTtlSeconds,
     client,
     sync,
@@ -395,6 +418,7 @@ export function publicConfig(c: ResolvedConfig) {
     enableWebhooks: c.enableWebhooks,
     database: c.databaseUrl.split(':')[0],
     plentyConfigured: c.plenty !== undefined,
-    adminTokenRequired: c.adminToken !== undefined,
+    adminTokenRequired: c.adminAccess !== 'open',
+    adminAccess: c.adminAccess,
   }
 }

@@ -12,6 +12,8 @@ export const INTEGRATION_ERROR_CODES = {
   TTS_RAW_BODY_MISSING:
     'The webhook raw body was not kept: add `verify: tiktokRawBody` to the `bodyParser` option of `createServer`.',
   TTS_UNAUTHORIZED: 'This admin route or SDK method needs the admin token (TIKTOK_SHOP_ADMIN_TOKEN) as `Authorization: Bearer <token>` or `x-tiktok-admin-token`.',
+  TTS_ADMIN_TOKEN_NOT_SET:
+    'The admin routes and SDK methods are closed because no admin token is configured: set TIKTOK_SHOP_ADMIN_TOKEN (TIKTOK_SHOP_INSECURE_OPEN_ADMIN=true opens them for local development only).',
   TTS_NOT_INITIALIZED: 'The integration was used before its `init` ran (load it through middleware.config.ts).',
 } as const
 
@@ -38,7 +40,7 @@ export class TikTokShopError extends Error {
  *
  * - 400: the caller sent something wrong (arguments, OAuth state, auth code, denied consent, webhook payload).
  * - 401: a webhook signature did not verify, or an admin call came without the admin token.
- * - 403: the app lacks the scope, or TikTok refuses our IP.
+ * - 403: the app lacks the scope, TikTok refuses our IP, or no admin token is configured (admin closed).
  * - 404: no such shop/record; webhooks switched off.
  * - 409: the shop's authorization is gone (`TTS_REAUTHORIZATION_REQUIRED`) or the order is on hold: the request
  *        was fine, the state of the connection is not. Not 401, which a storefront would read as "log the
@@ -62,6 +64,7 @@ export function httpStatusFor(code: string | undefined): number {
       return 401
     case 'TTS_PERMISSION_DENIED':
     case 'TTS_IP_NOT_ALLOWED':
+    case 'TTS_ADMIN_TOKEN_NOT_SET':
       return 403
     case 'TTS_NOT_FOUND':
     case 'TTS_WEBHOOKS_DISABLED':

@@ -205,9 +205,13 @@ export class TikTokRuntime {
     }
     await runtime.startSyncEngines()
     integration.start()
-    if (config.adminToken === undefined) {
+    if (config.adminAccess === 'open') {
       logger.warning(
-        'TIKTOK_SHOP_ADMIN_TOKEN is not set: the admin routes (/api/tiktok/auth, /connection, /products, /orders, /sync) and the tiktok SDK methods are open to anyone who can reach this middleware. Set it in production.',
+        'INSECURE: TIKTOK_SHOP_INSECURE_OPEN_ADMIN is set, so the admin routes (/api/tiktok/auth, /connection, /products, /orders, /sync) and the tiktok SDK methods are open to anyone who can reach this middleware. For local development only: set TIKTOK_SHOP_ADMIN_TOKEN and remove the opt-out.',
+      )
+    } else if (config.adminAccess === 'closed') {
+      logger.warning(
+        'TIKTOK_SHOP_ADMIN_TOKEN is not set: the admin routes and the tiktok SDK methods answer 403 until it is (at least 24 characters, e.g. `openssl rand -base64 32`). Webhooks and the OAuth callback work without it.',
       )
     }
     logger.info('TikTok Shop integration ready', { tiktok: { ...publicConfig(config), storage: opened.store.backend } })
@@ -623,12 +627,22 @@ export function presentedAdminToken(headers: Record<string, string | string[] | 
   return undefined
 }
 
-/** Throws `TTS_UNAUTHORIZED` unless no admin token is configured or the request carries it (constant time). */
+/**
+ * Throws unless the request may use the admin routes: `TTS_ADMIN_TOKEN_NOT_SET` (403) when no token is
+ * configured (closed by default), `TTS_UNAUTHORIZED` (401) when the request lacks the configured token.
+ * The token is compared in constant time (over fixed-length digests, so its length does not leak either).
+ */
 export function checkAdmin(runtime: TikTokRuntime, headers: Record<string, string | string[] | undefined> | undefined): void {
-  const expected = runtime.config.adminToken
-  if (expected === undefined) return
+  const { adminAccess, adminToken } = runtime.config
+  if (adminAccess === 'open') return
+  if (adminAccess === 'closed' || adminToken === undefined) {
+    throw new TikTokShopError(
+      'TTS_ADMIN_TOKEN_NOT_SET',
+      'The TikTok Shop admin routes are closed: no admin token is configured. Set TIKTOK_SHOP_ADMIN_TOKEN (configuration.adminToken, at least 24 characters, e.g. `openssl rand -base64 32`) and send it as `Authorization: Bearer <token>` or an `x-tiktok-admin-token` header.',
+    )
+  }
   const given = headers ? presentedAdminToken(headers) : undefined
-  if (given === undefined || !timingSafeEqual(digest(given), digest(expected))) {
+  if (given === undefined || !timingSafeEqual(digest(given), digest(adminToken))) {
     throw new TikTokShopError('TTS_UNAUTHORIZED', 'This TikTok Shop admin call needs the admin token (TIKTOK_SHOP_ADMIN_TOKEN) as `Authorization: Bearer <token>` or an `x-tiktok-admin-token` header.')
   }
 }
