@@ -241,7 +241,15 @@ async fn gateway(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let resp = gateway_inner(&app, &method, &uri, &headers, body).await;
+    // Run to the end in its own task, as a real server does: a client that times out or hangs up
+    // does not cancel a write (or its fault bookkeeping) halfway.
+    let task = {
+        let (method, uri) = (method.clone(), uri.clone());
+        tokio::spawn(async move { gateway_inner(&app, &method, &uri, &headers, body).await })
+    };
+    let resp = task.await.unwrap_or_else(|_| {
+        envelope_response(StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL, "sandbox request task failed", None)
+    });
     // Path only: the query holds the sign and app_key, the headers the token.
     tracing::debug!(%method, path = uri.path(), status = resp.status().as_u16(), "api request");
     resp
@@ -351,6 +359,11 @@ async fn gateway_inner(
             app.stats.record(op_idx, Outcome::Ok);
             ok(data)
         }
+        // A corrupting proxy cuts error answers too; the fault is counted either way.
+        Err(e) if malformed => {
+            app.stats.record(op_idx, Outcome::Fault);
+            cut_in_half(json!({ "code": e.code, "message": e.message, "request_id": request_id() }))
+        }
         Err(e) => {
             app.stats.record(op_idx, Outcome::Error);
             e.into_response()
@@ -415,10 +428,11 @@ pub async fn fault_prelude(
 
 /// HTTP 200 whose JSON body is cut in half (the `malformed_json` fault).
 pub fn malformed_response(data: serde_json::Value) -> Response {
-    let full = serde_json::to_string(
-        &json!({ "code": 0, "message": "Success", "request_id": request_id(), "data": data }),
-    )
-    .expect("JSON values serialize");
+    cut_in_half(json!({ "code": 0, "message": "Success", "request_id": request_id(), "data": data }))
+}
+
+fn cut_in_half(envelope: serde_json::Value) -> Response {
+    let full = serde_json::to_string(&envelope).expect("JSON values serialize");
     let mut r = (StatusCode::OK, full[..full.len() / 2].to_string()).into_response();
     r.headers_mut()
         .insert("content-type", HeaderValue::from_static("application/json"));

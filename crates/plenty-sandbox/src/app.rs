@@ -189,9 +189,22 @@ async fn refresh(State(app): State<Arc<PlentySandbox>>, headers: HeaderMap, body
     }
 }
 
-/// Every `/rest/...` route except login passes here.
+/// Every `/rest/...` route except login passes here. The request runs to its end in its own task,
+/// as on a real server: a client that times out or hangs up mid-request does not cancel the write
+/// (nor the fault bookkeeping) halfway.
 async fn gateway(
     State(app): State<Arc<PlentySandbox>>,
+    matched: MatchedPath,
+    req: Request,
+    next: Next,
+) -> Response {
+    tokio::spawn(gateway_inner(app, matched, req, next))
+        .await
+        .unwrap_or_else(|_| json_response(500, error_body(500, "stand-in request task failed")))
+}
+
+async fn gateway_inner(
+    app: Arc<PlentySandbox>,
     matched: MatchedPath,
     req: Request,
     next: Next,
