@@ -128,6 +128,62 @@ async fn malformed_json_is_truncated() {
 }
 
 #[tokio::test]
+async fn malformed_json_cuts_an_error_answer_too_and_counts_it() {
+    let sb = start().await;
+    const CREATE: &str = "/product/202309/products";
+    sb.control(
+        "POST",
+        "/faults",
+        json!({ "kind": "malformed_json", "endpoint": format!("POST {CREATE}"), "count": 1 }),
+    )
+    .await;
+    // No title: the create fails validation, and its answer is cut.
+    let r = sb
+        .call("POST", CREATE, &[("shop_cipher", LOCAL_CIPHER)], Some(json!({})))
+        .await;
+    let text = r.json.as_str().expect("not parseable as JSON");
+    assert!(
+        text.starts_with("{\"code\":") && !text.starts_with("{\"code\":0"),
+        "{text}"
+    );
+    let counters = sb.control("GET", "/counters", json!(null)).await;
+    assert_eq!(counters["endpoints"][format!("POST {CREATE}")]["faults"], 1);
+}
+
+#[tokio::test]
+async fn a_request_whose_client_hung_up_still_runs_to_its_end() {
+    let sb = start().await;
+    sb.control(
+        "POST",
+        "/faults",
+        json!({ "kind": "latency", "latency_ms": 400, "count": 1 }),
+    )
+    .await;
+    let ts = now().to_string();
+    let q = [("app_key", sb.app_key.as_str()), ("timestamp", ts.as_str())];
+    let sig = sign(&sb.secret, P, &q, "", false);
+    let gave_up = sb
+        .http
+        .get(format!("{}{P}", sb.url()))
+        .query(&[q[0], q[1], ("sign", &sig)])
+        .header("x-tts-access-token", &sb.token)
+        .timeout(std::time::Duration::from_millis(100))
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the client timed out");
+    // The server finishes the request anyway, as a real one does: it is answered and counted.
+    let mut ok = json!(null);
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        ok = sb.control("GET", "/counters", json!(null)).await["endpoints"][format!("GET {P}")]["ok"].clone();
+        if ok == 1 {
+            break;
+        }
+    }
+    assert_eq!(ok, 1, "the abandoned request ran to its end");
+}
+
+#[tokio::test]
 async fn token_revocation_fault_revokes_for_good() {
     let sb = start().await;
     sb.control("POST", "/faults", json!({ "kind": "revoke_token", "count": 1 }))

@@ -203,12 +203,7 @@ async fn gateway(
         .unwrap_or_else(|_| json_response(500, error_body(500, "stand-in request task failed")))
 }
 
-async fn gateway_inner(
-    app: Arc<PlentySandbox>,
-    matched: MatchedPath,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn gateway_inner(app: Arc<PlentySandbox>, matched: MatchedPath, req: Request, next: Next) -> Response {
     let method = req.method().as_str().to_string();
     let template = matched.as_str().to_string();
     let route = format!("{method} {template}");
